@@ -1,0 +1,4 @@
+//! oxsyslog: a drop-in replacement for rsyslog. The library holds everything; the binaries
+//! (`oxsyslogd`) are thin front ends.
+
+pub mod config;

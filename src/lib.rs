@@ -2,3 +2,4 @@
 //! (`oxsyslogd`) are thin front ends.
 
 pub mod config;
+pub mod filter;

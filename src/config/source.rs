@@ -82,8 +82,14 @@ mod tests {
 
     #[test]
     fn joins_continuation_and_keeps_positions() {
-        let s = Source::new("f", "*.=debug;\\\n\tauth,authpriv.none;\\\n\tnews.none -/var/log/debug\nx\n");
-        assert_eq!(s.text, "*.=debug;auth,authpriv.none;news.none -/var/log/debug\nx\n");
+        let s = Source::new(
+            "f",
+            "*.=debug;\\\n\tauth,authpriv.none;\\\n\tnews.none -/var/log/debug\nx\n",
+        );
+        assert_eq!(
+            s.text,
+            "*.=debug;auth,authpriv.none;news.none -/var/log/debug\nx\n"
+        );
         assert_eq!(s.line_col(0), (1, 1));
         let off = s.text.find("auth").unwrap();
         assert_eq!(s.line_col(off), (2, 2));

@@ -410,8 +410,14 @@ impl Builder<'_> {
             },
             Rule::directive => {
                 let mut inner = pair.into_inner();
-                let name = inner.next().map(|p| p.as_str().to_string()).unwrap_or_default();
-                let value = inner.next().map(|p| p.as_str().to_string()).unwrap_or_default();
+                let name = inner
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                let value = inner
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
                 StmtKind::Directive { name, value }
             }
             Rule::bsd_selector => {
@@ -434,8 +440,14 @@ impl Builder<'_> {
                 let Some(pf) = inner.next() else { return };
                 self.check_line_start(&pf);
                 let mut parts = pf.into_inner();
-                let prop = parts.next().map(|p| p.as_str().to_string()).unwrap_or_default();
-                let op_raw = parts.next().map(|p| p.as_str().to_string()).unwrap_or_default();
+                let prop = parts
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                let op_raw = parts
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
                 let raw_value = parts.next().map(|p| p.as_str()).unwrap_or("");
                 let (negate, op) = match op_raw.strip_prefix('!') {
                     Some(o) => (true, o.to_string()),
@@ -469,7 +481,10 @@ impl Builder<'_> {
             }
             Rule::foreach_stmt => {
                 let mut inner = pair.into_inner();
-                let var = inner.next().map(|v| var_name(v.as_str())).unwrap_or_default();
+                let var = inner
+                    .next()
+                    .map(|v| var_name(v.as_str()))
+                    .unwrap_or_default();
                 let iter = match inner.next() {
                     Some(e) => self.expr(e),
                     None => return,
@@ -480,7 +495,10 @@ impl Builder<'_> {
             Rule::set_stmt | Rule::reset_stmt => {
                 let reset = pair.as_rule() == Rule::reset_stmt;
                 let mut inner = pair.into_inner();
-                let var = inner.next().map(|v| var_name(v.as_str())).unwrap_or_default();
+                let var = inner
+                    .next()
+                    .map(|v| var_name(v.as_str()))
+                    .unwrap_or_default();
                 let expr = match inner.next() {
                     Some(e) => self.expr(e),
                     None => return,
@@ -498,7 +516,9 @@ impl Builder<'_> {
                 pair.into_inner().map(|s| self.expr_string(s)).collect(),
             ),
             Rule::action_list => StmtKind::Actions(
-                pair.into_inner().filter_map(|a| self.action_item(a)).collect(),
+                pair.into_inner()
+                    .filter_map(|a| self.action_item(a))
+                    .collect(),
             ),
             _ => return,
         };
@@ -572,7 +592,9 @@ impl Builder<'_> {
                 continue;
             };
             let value = match val.as_rule() {
-                Rule::obj_array => Value::Array(val.into_inner().map(|s| self.obj_string(s)).collect()),
+                Rule::obj_array => {
+                    Value::Array(val.into_inner().map(|s| self.obj_string(s)).collect())
+                }
                 _ => Value::Str(self.obj_string(val)),
             };
             out.push(Param {
@@ -714,13 +736,18 @@ impl Builder<'_> {
             Rule::func_call => {
                 let loc = self.loc(&pair);
                 let mut inner = pair.into_inner();
-                let name = inner.next().map(|n| n.as_str().to_ascii_lowercase()).unwrap_or_default();
+                let name = inner
+                    .next()
+                    .map(|n| n.as_str().to_ascii_lowercase())
+                    .unwrap_or_default();
                 let args = inner.map(|a| self.expr(a)).collect();
                 Expr::Func { name, args, loc }
             }
             Rule::number => Expr::Num(parse_number(pair.as_str())),
             Rule::var => Expr::Var(var_name(pair.as_str())),
-            Rule::expr_array => Expr::Array(pair.into_inner().map(|s| self.expr_string(s)).collect()),
+            Rule::expr_array => {
+                Expr::Array(pair.into_inner().map(|s| self.expr_string(s)).collect())
+            }
             _ => Expr::Str(self.expr_string(pair)),
         }
     }
@@ -860,7 +887,10 @@ mod tests {
         let src = Source::new("t.conf", text);
         let mut d = Diagnostics::default();
         let _ = parse(&src, &mut d);
-        d.items.into_iter().find(|x| x.is_error()).expect("expected an error")
+        d.items
+            .into_iter()
+            .find(|x| x.is_error())
+            .expect("expected an error")
     }
 
     #[test]
@@ -879,7 +909,9 @@ mod tests {
         match &s[2].kind {
             StmtKind::PriFilter { selector, body } => {
                 assert_eq!(selector, "*.*;auth,authpriv.none");
-                assert!(matches!(&body[0].kind, StmtKind::Actions(a) if matches!(&a[0].kind, ActKind::Legacy(l) if l == "-/var/log/syslog")));
+                assert!(
+                    matches!(&body[0].kind, StmtKind::Actions(a) if matches!(&a[0].kind, ActKind::Legacy(l) if l == "-/var/log/syslog"))
+                );
             }
             k => panic!("{k:?}"),
         }
@@ -888,11 +920,20 @@ mod tests {
     #[test]
     fn rainerscript_if_else_and_precedence() {
         let s = parse_ok("if $msg contains 'x' and not $pri > 3 + 2 * 1 then stop else { action(type=\"omfile\" file=\"/x\") & stop }\n");
-        let StmtKind::If { cond, else_body, .. } = &s[0].kind else { panic!() };
-        let Expr::Bin(BinOp::And, l, r) = cond else { panic!("{cond:?}") };
+        let StmtKind::If {
+            cond, else_body, ..
+        } = &s[0].kind
+        else {
+            panic!()
+        };
+        let Expr::Bin(BinOp::And, l, r) = cond else {
+            panic!("{cond:?}")
+        };
         assert!(matches!(**l, Expr::Bin(BinOp::Contains, _, _)));
         // not binds tighter than comparison, as in rsyslog's grammar
-        let Expr::Bin(BinOp::Gt, nl, nr) = &**r else { panic!("{r:?}") };
+        let Expr::Bin(BinOp::Gt, nl, nr) = &**r else {
+            panic!("{r:?}")
+        };
         assert!(matches!(**nl, Expr::Not(_)));
         assert!(matches!(**nr, Expr::Bin(BinOp::Add, _, _)));
         assert_eq!(else_body.as_ref().unwrap().len(), 1);
@@ -901,19 +942,37 @@ mod tests {
     #[test]
     fn property_filter_and_chain() {
         let s = parse_ok(":msg, !contains, \"a\\\"b\" /var/log/x\n& stop\n");
-        let StmtKind::PropFilter { prop, negate, op, value, body } = &s[0].kind else { panic!() };
-        assert_eq!((prop.as_str(), *negate, op.as_str(), value.as_str()), ("msg", true, "contains", "a\"b"));
-        let StmtKind::Actions(a) = &body[0].kind else { panic!() };
+        let StmtKind::PropFilter {
+            prop,
+            negate,
+            op,
+            value,
+            body,
+        } = &s[0].kind
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (prop.as_str(), *negate, op.as_str(), value.as_str()),
+            ("msg", true, "contains", "a\"b")
+        );
+        let StmtKind::Actions(a) = &body[0].kind else {
+            panic!()
+        };
         assert_eq!(a.len(), 2);
     }
 
     #[test]
     fn templates_rulesets_and_objects() {
         let s = parse_ok("template(name=\"t\" type=\"list\") {\n property(name=\"msg\")\n constant(value=\"\\n\")\n}\nruleset(name=\"r\") {\n *.* /x\n}\nglobal(workDirectory=\"/tmp\" # c\n)\ninput(type=\"imtcp\" port=[\"1\", \"2\"])\n");
-        let StmtKind::Template { parts, .. } = &s[0].kind else { panic!() };
+        let StmtKind::Template { parts, .. } = &s[0].kind else {
+            panic!()
+        };
         assert_eq!(parts.as_ref().unwrap().len(), 2);
         assert!(matches!(&s[1].kind, StmtKind::Ruleset { body, .. } if body.len() == 1));
-        let StmtKind::Object { params, .. } = &s[3].kind else { panic!() };
+        let StmtKind::Object { params, .. } = &s[3].kind else {
+            panic!()
+        };
         assert_eq!(params[1].value, Value::Array(vec!["1".into(), "2".into()]));
     }
 
@@ -938,15 +997,23 @@ mod tests {
     fn escapes_and_backticks() {
         assert_eq!(unescape(r#"a\tb\101\x41\\\q"#), "a\tbAA\\?");
         std::env::set_var("OX_SYNTAX_TEST", "v");
-        let s = parse_ok("global(workDirectory=`echo /a/${OX_SYNTAX_TEST}/$OX_SYNTAX_TEST`)\n*.* /x\n");
-        let StmtKind::Object { params, .. } = &s[0].kind else { panic!() };
+        let s =
+            parse_ok("global(workDirectory=`echo /a/${OX_SYNTAX_TEST}/$OX_SYNTAX_TEST`)\n*.* /x\n");
+        let StmtKind::Object { params, .. } = &s[0].kind else {
+            panic!()
+        };
         assert_eq!(params[0].value, Value::Str("/a/v/v".into()));
     }
 
     #[test]
     fn expressions() {
-        assert_eq!(parse_expr("0x10 + 010").unwrap(), Expr::Bin(BinOp::Add, Box::new(Expr::Num(16)), Box::new(Expr::Num(8))));
-        assert!(matches!(parse_expr("re_match($msg, 'a.*')").unwrap(), Expr::Func { ref name, ref args, .. } if name == "re_match" && args.len() == 2));
+        assert_eq!(
+            parse_expr("0x10 + 010").unwrap(),
+            Expr::Bin(BinOp::Add, Box::new(Expr::Num(16)), Box::new(Expr::Num(8)))
+        );
+        assert!(
+            matches!(parse_expr("re_match($msg, 'a.*')").unwrap(), Expr::Func { ref name, ref args, .. } if name == "re_match" && args.len() == 2)
+        );
         assert!(matches!(parse_expr("exists($!a!b)").unwrap(), Expr::Exists(ref v) if v == "!a!b"));
     }
 }

@@ -1,0 +1,72 @@
+//! Names of message properties as rsyslog 8.2302's `propNameToID` knows them (case-insensitive),
+//! for checking property filters and templates at load time.
+
+/// Message properties.
+const MESSAGE: &[&str] = &[
+    "msg",
+    "rawmsg",
+    "rawmsg-after-pri",
+    "hostname",
+    "source",
+    "fromhost",
+    "fromhost-ip",
+    "fromhost-port",
+    "syslogtag",
+    "programname",
+    "pri",
+    "pri-text",
+    "iut",
+    "syslogfacility",
+    "syslogfacility-text",
+    "syslogseverity",
+    "syslogseverity-text",
+    "syslogpriority",
+    "syslogpriority-text",
+    "timegenerated",
+    "timereceived",
+    "timereported",
+    "timestamp",
+    "protocol-version",
+    "structured-data",
+    "app-name",
+    "procid",
+    "msgid",
+    "inputname",
+    "jsonmesg",
+    "parsesuccess",
+    "uuid",
+];
+
+/// System properties, written with a leading `$`.
+const SYSTEM: &[&str] = &[
+    "now",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "hhour",
+    "qhour",
+    "minute",
+    "wday",
+    "now-utc",
+    "year-utc",
+    "month-utc",
+    "day-utc",
+    "hour-utc",
+    "hhour-utc",
+    "qhour-utc",
+    "minute-utc",
+    "wday-utc",
+    "now-unixtimestamp",
+    "myhostname",
+    "bom",
+    "uptime",
+];
+
+/// Whether `name` (as written in a property filter: `msg`, `$now`) is a known property.
+pub fn is_property(name: &str) -> bool {
+    match name.strip_prefix('$') {
+        Some(sys) => SYSTEM.iter().any(|p| p.eq_ignore_ascii_case(sys)),
+        None => MESSAGE.iter().any(|p| p.eq_ignore_ascii_case(name)),
+    }
+}

@@ -1,0 +1,4 @@
+//! Message filters: legacy selectors (`facility.priority`), property filters and RainerScript
+//! expressions.
+
+pub mod selector;

@@ -80,12 +80,20 @@ pub fn dump(cfg: &Config) -> String {
         o.push_str("}\n");
     }
     for i in &cfg.inputs {
+        // imfile's stateFile comes from legacy $InputFileStateFile; in RainerScript rsyslog
+        // deprecates it (and -N1 fails on that warning), so it is shown as a comment.
+        let deprecated =
+            |s: &Setting| i.module == "imfile" && s.name.eq_ignore_ascii_case("stateFile");
+        for s in i.params.0.iter().filter(|s| deprecated(s)) {
+            let v = obj_escape(&s.value.to_config_string());
+            let _ = writeln!(o, "# imfile stateFile=\"{v}\" (from $InputFileStateFile)");
+        }
         let _ = write!(o, "input(type=\"{}\"", i.module);
         let rest: Vec<Setting> = i
             .params
             .0
             .iter()
-            .filter(|s| s.name != "type")
+            .filter(|s| s.name != "type" && !deprecated(s))
             .cloned()
             .collect();
         if !rest.is_empty() {

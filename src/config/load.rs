@@ -41,7 +41,8 @@ pub const BUILTIN_TEMPLATES: &[&str] = &[
     "RSYSLOG_omudpspoofDfltSourceTpl",
 ];
 
-/// Functions rsyslog 8.2302 knows, with their (min, max) argument counts.
+/// Functions rsyslog 8.2302 knows (grammar/rainerscript.c), with their (min, max) argument
+/// counts. Newer functions (toupper, cbool, b64_decode …) are not in 8.2302.
 const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("strlen", 1, 1),
     ("getenv", 1, 1),
@@ -51,10 +52,8 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("ltrim", 1, 1),
     ("rtrim", 1, 1),
     ("tolower", 1, 1),
-    ("toupper", 1, 1),
     ("cstr", 1, 1),
     ("cnum", 1, 1),
-    ("cbool", 1, 1),
     ("ip42num", 1, 1),
     ("ipv42num", 1, 1),
     ("re_match", 2, 2),
@@ -77,10 +76,6 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("get_property", 2, 2),
     ("script_error", 0, 0),
     ("previous_action_suspended", 0, 0),
-    ("b64_decode", 1, 1),
-    ("split", 2, 2),
-    ("is_in_subnet", 2, 2),
-    ("append_json", 2, 3),
 ];
 
 /// Loads the config file at `path` (the master config).
@@ -187,6 +182,7 @@ struct Loader {
     rainer_configured: HashSet<&'static str>,
     /// Names to check once everything is loaded: (is_template, name, where).
     refs: Vec<(bool, String, Location)>,
+    main_queue_seen: bool,
 }
 
 impl Loader {
@@ -210,6 +206,7 @@ impl Loader {
             legacy_mod: Vec::new(),
             rainer_configured: HashSet::new(),
             refs: Vec::new(),
+            main_queue_seen: false,
         }
     }
 
@@ -370,10 +367,27 @@ impl Loader {
             ObjKind::Global => {
                 let p = self.check_params("global()", &params, &[objects::GLOBAL], loc);
                 for s in p.0 {
+                    if let Some(first) = self.cfg.globals.get_setting(s.name) {
+                        let at = first.loc.clone();
+                        self.err(
+                            &s.loc,
+                            format!(
+                                "parameter '{}' specified more than once (first at {at})",
+                                s.name
+                            ),
+                        );
+                        continue;
+                    }
+                    self.check_global(&s);
                     self.cfg.globals.set(s.name, s.value, s.loc);
                 }
             }
             ObjKind::MainQueue => {
+                if self.main_queue_seen {
+                    self.err(loc, "main_queue() object can only be specified once");
+                    return;
+                }
+                self.main_queue_seen = true;
                 let p = self.check_params("main_queue()", &params, &[objects::QUEUE], loc);
                 for s in p.0 {
                     self.cfg.main_queue.set(s.name, s.value, s.loc);
@@ -382,7 +396,22 @@ impl Loader {
             ObjKind::Module => self.module_object(params, loc),
             ObjKind::Input => self.input_object(params, loc),
             ObjKind::Parser => {
-                let p = self.check_params("parser()", &params, &[objects::PARSER], loc);
+                let ty = Self::raw_str(&params, "type").unwrap_or("").to_string();
+                let extra = match find_module(&ty) {
+                    Some(m) if m.kind == ModKind::Parser && m.sup == Sup::Yes => m.instance_params,
+                    Some(m) if m.sup == Sup::No => {
+                        self.err(
+                            loc,
+                            format!("parser module '{}' is not supported by oxsyslog", m.name),
+                        );
+                        return;
+                    }
+                    _ => {
+                        self.err(loc, format!("parser module name '{ty}' is unknown"));
+                        return;
+                    }
+                };
+                let p = self.check_params("parser()", &params, &[objects::PARSER, extra], loc);
                 self.named_object("parser", p, loc);
             }
             ObjKind::Timezone => {
@@ -409,7 +438,54 @@ impl Loader {
         }
     }
 
+    /// Checks rsyslog makes when a global is set: directories and TLS files must be accessible.
+    fn check_global(&mut self, s: &Setting) {
+        let lname = s.name.to_ascii_lowercase();
+        let Some(v) = s.value.as_str() else { return };
+        if lname == "workdirectory" {
+            if !Path::new(v).is_dir() {
+                self.err(
+                    &s.loc,
+                    format!("workDirectory '{v}' can not be accessed, probably does not exist"),
+                );
+            }
+        } else if matches!(
+            lname.as_str(),
+            "defaultnetstreamdrivercafile"
+                | "defaultnetstreamdrivercertfile"
+                | "defaultnetstreamdriverkeyfile"
+                | "defaultnetstreamdrivercrlfile"
+        ) {
+            if let Err(e) = std::fs::File::open(v) {
+                self.err(
+                    &s.loc,
+                    format!(
+                        "{} file '{v}' could not be accessed: {}",
+                        s.name,
+                        io_reason(&e)
+                    ),
+                );
+            }
+        }
+    }
+
     fn named_object(&mut self, kind: &'static str, params: Params, loc: &Location) {
+        if kind == "lookup_table" {
+            if let Some(f) = params.get_setting("file") {
+                if let Some(path) = f.value.as_str() {
+                    if let Err(e) = std::fs::File::open(path) {
+                        let l = f.loc.clone();
+                        self.err(
+                            &l,
+                            format!(
+                                "lookup table file '{path}' could not be opened: {}",
+                                io_reason(&e)
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         self.cfg.objects.push(NamedObject {
             kind,
             params,
@@ -523,6 +599,9 @@ impl Loader {
         if let Some(rs) = p.str("ruleset") {
             self.refs.push((false, rs.to_string(), loc.clone()));
         }
+        if m.name == "imfile" && !self.cfg.globals.contains("workDirectory") {
+            self.err(loc, "imfile: no working or state file directory set: use global(workDirectory=\"/some/path\")");
+        }
         self.cfg.inputs.push(Input {
             module: m.name,
             params: p,
@@ -571,6 +650,12 @@ impl Loader {
                 );
             }
         }
+        if ty == "string" {
+            if let Some(st) = p.get_setting("string") {
+                let (text, sloc) = (st.value.as_str().unwrap_or("").to_string(), st.loc.clone());
+                self.check_template_string(&name, &text, &sloc);
+            }
+        }
         let mut tparts = Vec::new();
         for part in parts.unwrap_or_default() {
             let (what, table) = if part.is_property {
@@ -579,12 +664,61 @@ impl Loader {
                 ("constant()", objects::CONSTANT)
             };
             let pp = self.check_params(what, &part.params, &[table], &part.loc);
+            if part.is_property {
+                if let Some(n) = pp.str("name") {
+                    if !super::properties::is_template_property(n) {
+                        self.err(&part.loc, format!("invalid property '{n}'"));
+                    }
+                }
+                if let Some(df) = pp.str("dateFormat") {
+                    if !super::properties::DATE_FORMATS.contains(&df.to_ascii_lowercase().as_str())
+                    {
+                        self.err(
+                            &part.loc,
+                            format!("invalid date format '{df}' for property"),
+                        );
+                    }
+                }
+            }
             tparts.push(TemplatePart {
                 is_property: part.is_property,
                 params: pp,
             });
         }
         self.add_template(name, p, tparts, loc);
+    }
+
+    /// Checks the property names in a string template (`%name:…%`).
+    fn check_template_string(&mut self, tpl: &str, text: &str, loc: &Location) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'%' => {
+                    let start = i + 1;
+                    let Some(len) = text[start..].find('%') else {
+                        self.err(
+                            loc,
+                            format!(
+                                "template '{tpl}': unterminated property '%' in template string"
+                            ),
+                        );
+                        return;
+                    };
+                    let inner = &text[start..start + len];
+                    let name = inner.split(':').next().unwrap_or("");
+                    if !super::properties::is_template_property(name) {
+                        self.err(
+                            loc,
+                            format!("invalid property '{name}' in template '{tpl}'"),
+                        );
+                    }
+                    i = start + len + 1;
+                }
+                _ => i += 1,
+            }
+        }
     }
 
     fn add_template(
@@ -596,9 +730,11 @@ impl Loader {
     ) {
         if let Some(t) = self.cfg.template(&name) {
             let first = t.loc.clone();
-            self.err(
+            self.warn(
                 loc,
-                format!("template '{name}' is already defined at {first}"),
+                format!(
+                    "template '{name}' is already defined at {first}; this definition is ignored"
+                ),
             );
             return;
         }
@@ -788,6 +924,9 @@ impl Loader {
                             self.check_expr(&e);
                             out.push(Statement::CallIndirect(e));
                         }
+                        ActKind::Directive { name, value } => {
+                            self.directive(&name, &value, &item.loc, out)
+                        }
                     }
                 }
             }
@@ -821,6 +960,23 @@ impl Loader {
                         )
                     }
                     Some(_) => {}
+                }
+                if matches!(
+                    name.as_str(),
+                    "re_match" | "re_match_i" | "re_extract" | "re_extract_i"
+                ) {
+                    if let Some(Expr::Str(re)) = args.get(1) {
+                        if let Err(e) = regex::Regex::new(re) {
+                            let why = e
+                                .to_string()
+                                .lines()
+                                .last()
+                                .unwrap_or("")
+                                .trim()
+                                .to_string();
+                            self.err(loc, format!("cannot compile regex '{re}': {why}"));
+                        }
+                    }
                 }
                 for a in args {
                     self.check_expr(a);
@@ -977,9 +1133,26 @@ impl Loader {
             }
         };
         self.check_rest(rest, loc);
+        if let (Some(module), Some(param)) = (d.module, target_param(&d.target)) {
+            let is_module_param =
+                find_module(module).is_some_and(|m| find_param(m.module_params, param).is_some());
+            if is_module_param && self.rainer_configured.contains(module) {
+                self.err(loc, format!("command '{name}' is currently not permitted - did you already set it via a RainerScript command (v6+ config)?"));
+                return;
+            }
+        }
         let loc = loc.clone();
         match d.target {
-            Target::Global(p) => self.cfg.globals.set(p, v, loc),
+            Target::Global(p) => {
+                let canon = find_param(objects::GLOBAL, p).map_or(p, |x| x.name);
+                let st = Setting {
+                    name: canon,
+                    value: v,
+                    loc,
+                };
+                self.check_global(&st);
+                self.cfg.globals.set(st.name, st.value, st.loc);
+            }
             Target::MainQueue(p) => self.cfg.main_queue.set(p, v, loc),
             Target::ModParam(p) => {
                 let module = d.module.unwrap_or("");
@@ -1085,7 +1258,9 @@ impl Loader {
                 rs.params.set("parser", PValue::Array(list), loc.clone());
             }
             Special::ResetConfigVariables => {
-                self.legacy = LegacyState::default();
+                // rsyslog 8.2302 drops every action and even the built-in templates here
+                // (a bug); refusing the directive is clearer than copying that.
+                self.err(loc, format!("${dname} is not supported by oxsyslog: rsyslog 8.2302 discards all actions and built-in templates when it sees it"));
             }
             Special::TcpServerRun => {
                 self.check_rest(rest, loc);
@@ -1311,6 +1486,9 @@ impl Loader {
             );
             return;
         }
+        if let Some(text) = params.str("string").map(str::to_string) {
+            self.check_template_string(&name, &text, loc);
+        }
         self.add_template(name, params, Vec::new(), loc);
     }
 
@@ -1394,10 +1572,62 @@ impl Loader {
                 }
             }
         }
+        self.check_action(m.name, &p, loc);
         Some(self.push_action(m.name, p, loc))
     }
 
+    /// Per-module checks rsyslog makes when an action is created.
+    fn check_action(&mut self, module: &str, p: &Params, loc: &Location) {
+        match module {
+            "omfile" => {
+                if !p.contains("file") && !p.contains("dynaFile") {
+                    self.err(
+                        loc,
+                        "omfile: either the \"file\" or \"dynafile\" parameter must be given",
+                    );
+                }
+            }
+            "omfwd" => {
+                if !p.contains("target") {
+                    self.err(loc, "omfwd: parameter \"target\" is required");
+                }
+                let proto = p.str("protocol").unwrap_or("udp").to_ascii_lowercase();
+                if proto != "udp" && proto != "tcp" {
+                    self.err(loc, format!("omfwd: invalid protocol \"{proto}\""));
+                }
+                if let Some(f) = p.str("TCP_Framing") {
+                    if !["traditional", "octet-counted"].contains(&f.to_ascii_lowercase().as_str())
+                    {
+                        self.err(loc, format!("omfwd: invalid framing \"{f}\""));
+                    }
+                }
+                if proto == "tcp" && p.contains("address") {
+                    self.err(loc, "omfwd: parameter \"address\" not supported for tcp");
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn push_action(&mut self, module: &'static str, params: Params, loc: &Location) -> usize {
+        // Canonical parameter names, whichever syntax set them.
+        let tables: [&[Param]; 3] = [
+            objects::ACTION_COMMON,
+            objects::QUEUE,
+            find_module(module).map_or(&[][..], |m| m.instance_params),
+        ];
+        let params = Params(
+            params
+                .0
+                .into_iter()
+                .map(|mut s| {
+                    if let Some(c) = tables.iter().find_map(|t| find_param(t, s.name)) {
+                        s.name = c.name;
+                    }
+                    s
+                })
+                .collect(),
+        );
         self.cfg.actions.push(Action {
             module,
             params,
@@ -1427,6 +1657,7 @@ impl Loader {
         match module {
             "omfile" | "ompipe" => Some("RSYSLOG_FileFormat".into()),
             "omfwd" => Some("RSYSLOG_TraditionalForwardFormat".into()),
+            "omrelp" => Some("RSYSLOG_ForwardFormat".into()),
             "omprog" => Some("RSYSLOG_FileFormat".into()),
             _ => None,
         }
@@ -1487,6 +1718,7 @@ impl Loader {
                     "omusrmsg" => return self.legacy_usrmsg(params_text, loc),
                     "ompipe" => return self.legacy_action(&format!("|{params_text}"), loc),
                     "omfwd" => return self.legacy_fwd(params_text, loc),
+                    "omrelp" => return self.legacy_relp(params_text, loc),
                     other => {
                         match find_module(other) {
                             Some(m) if m.sup == Sup::Yes && m.kind == ModKind::Output && self.legacy.action_state.iter().any(|(x, _)| *x == m.name) => {
@@ -1503,11 +1735,10 @@ impl Loader {
                 }
             }
             '*' | 'a'..='z' | 'A'..='Z' | '0'..='9' | '_' => {
-                self.warn(
+                // rsyslog warns here, and -N1 fails on that warning: an error for us.
+                self.err(
                     loc,
-                    format!(
-                        "action '{text}' treated as ':omusrmsg:{text}' - please use the new syntax"
-                    ),
+                    format!("action '{text}' would be treated as ':omusrmsg:{text}'; write ':omusrmsg:{text}' (rsyslogd -N1 refuses the bare form too)"),
                 );
                 return self.legacy_usrmsg(text, loc);
             }
@@ -1714,6 +1945,30 @@ impl Loader {
         self.finish_legacy_action("omfwd", p, tpl, loc)
     }
 
+    /// `:omrelp:host:port;Template`.
+    fn legacy_relp(&mut self, text: &str, loc: &Location) -> Option<Statement> {
+        let (host, mut rest) = if let Some(x) = text.strip_prefix('[') {
+            let end = x.find(']')?;
+            (&x[..end], &x[end + 1..])
+        } else {
+            let end = text.find([':', ';', ' ', '\t', '#']).unwrap_or(text.len());
+            (&text[..end], &text[end..])
+        };
+        if host.is_empty() {
+            self.err(loc, "omrelp action without a target host");
+            return None;
+        }
+        let mut p = Params::default();
+        p.set("target", PValue::Str(host.to_string()), loc.clone());
+        if let Some(x) = rest.strip_prefix(':') {
+            let end = x.find(|c: char| !c.is_ascii_digit()).unwrap_or(x.len());
+            p.set("port", PValue::Str(x[..end].to_string()), loc.clone());
+            rest = &x[end..];
+        }
+        let tpl = self.legacy_template_name(rest, loc)?;
+        self.finish_legacy_action("omrelp", p, tpl, loc)
+    }
+
     fn legacy_usrmsg(&mut self, text: &str, loc: &Location) -> Option<Statement> {
         let end = text.find([';', ' ', '\t', '#']).unwrap_or(text.len());
         let users = &text[..end];
@@ -1764,12 +2019,59 @@ impl Loader {
                 self.err(&loc, format!("ruleset '{name}' not found"));
             }
         }
+        self.check_tls_settings();
         if self.cfg.actions.is_empty() {
             self.diags.error(
                 Location::default(),
                 "there are no active actions configured. Inputs would run, but no output whatsoever were created",
             );
         }
+    }
+}
+
+impl Loader {
+    /// Stream-driver names and auth modes anywhere in the config: oxsyslog's TLS layer is
+    /// rustls, reachable under rsyslog's names `gtls` and `ossl`; anything it cannot enforce
+    /// is refused rather than accepted.
+    fn check_tls_settings(&mut self) {
+        let mut all: Vec<Setting> = self.cfg.globals.0.clone();
+        all.extend(self.cfg.modules.iter().flat_map(|m| m.params.0.clone()));
+        all.extend(self.cfg.inputs.iter().flat_map(|m| m.params.0.clone()));
+        all.extend(self.cfg.actions.iter().flat_map(|m| m.params.0.clone()));
+        for s in all {
+            let n = s.name.to_ascii_lowercase();
+            let Some(v) = s.value.as_str() else { continue };
+            let v = v.to_ascii_lowercase();
+            if n == "defaultnetstreamdriver" || n == "streamdriver" || n == "streamdriver.name" {
+                if !["ptcp", "gtls", "ossl"].contains(&v.as_str()) {
+                    self.err(&s.loc, format!("stream driver '{v}' is not supported by oxsyslog (use gtls or ossl: both select its rustls driver, or ptcp)"));
+                }
+            } else if n.ends_with("authmode") && n.contains("streamdriver") {
+                if !["anon", "x509/certvalid", "x509/name", "x509/fingerprint"]
+                    .contains(&v.as_str())
+                {
+                    self.err(&s.loc, format!("TLS auth mode '{v}' is not supported by oxsyslog (anon, x509/certvalid, x509/name, x509/fingerprint)"));
+                }
+            } else if (n.ends_with("streamdriver.mode") || n == "streamdrivermode")
+                && !["0", "1"].contains(&v.as_str())
+            {
+                self.err(
+                    &s.loc,
+                    format!("stream driver mode '{v}' is not supported by oxsyslog (0 or 1)"),
+                );
+            }
+        }
+    }
+}
+
+/// The parameter a legacy directive sets, if it sets one.
+fn target_param(t: &Target) -> Option<&'static str> {
+    match *t {
+        Target::ModParam(p)
+        | Target::TcpListener(p)
+        | Target::UdpListener(p)
+        | Target::UxsockListener(p) => Some(p),
+        _ => None,
     }
 }
 

@@ -146,12 +146,12 @@ pub enum PropOp {
 }
 
 impl PropOp {
+    /// The operators rsyslog 8.2302 accepts (`endswith` is newer and refused there).
     pub fn parse(s: &str) -> Option<PropOp> {
         Some(match s.to_ascii_lowercase().as_str() {
             "contains" => PropOp::Contains,
             "isequal" => PropOp::IsEqual,
             "startswith" => PropOp::StartsWith,
-            "endswith" => PropOp::EndsWith,
             "regex" => PropOp::Regex,
             "ereregex" => PropOp::EreRegex,
             "isempty" => PropOp::IsEmpty,

@@ -70,3 +70,37 @@ pub fn is_property(name: &str) -> bool {
         None => MESSAGE.iter().any(|p| p.eq_ignore_ascii_case(name)),
     }
 }
+
+/// Whether `name` may be used in a template (`%name%`, `property(name=…)`): a message or
+/// system property, or a `$!`, `$.`, `$/` variable.
+pub fn is_template_property(name: &str) -> bool {
+    let n = name.trim();
+    if n.starts_with("$!") || n.starts_with("$.") || n.starts_with("$/") {
+        return true;
+    }
+    is_property(n)
+}
+
+/// `dateFormat=` values of `property()` in rsyslog 8.2302.
+pub const DATE_FORMATS: &[&str] = &[
+    "mysql",
+    "pgsql",
+    "rfc3164",
+    "rfc3164-buggyday",
+    "rfc3339",
+    "unixtimestamp",
+    "subseconds",
+    "wdayname",
+    "wday",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "tzoffshour",
+    "tzoffsmin",
+    "tzoffsdirection",
+    "ordinal",
+    "week",
+];

@@ -175,6 +175,11 @@ pub enum ActKind {
     Call(String),
     CallIndirect(Expr),
     Continue,
+    /// A `$Directive` line standing between `&`-chained actions.
+    Directive {
+        name: String,
+        value: String,
+    },
 }
 
 /// A statement or object, with the location of its first character.
@@ -316,16 +321,84 @@ fn syntax_error(src: &Source, e: &pest::error::Error<Rule>) -> Diagnostic {
             msg.push_str(&wanted.join(" or "));
         }
     }
+    let start = statement_start(&src.text, pos);
+    let stmt_text = &src.text[start..];
+    let first_word = stmt_text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if rest.is_empty() {
+        // The file ended inside a construct: point at where that construct began.
         msg.push_str(" at end of file (unterminated string, comment, block or object?)");
-        let mut loc = src.loc(pos);
-        // Point at the last line with text, not at the virtual line after the final newline.
-        if loc.col == 1 && loc.line > 1 && src.text.ends_with('\n') {
-            loc = src.loc(pos.saturating_sub(1));
-        }
-        return Diagnostic::error(loc, msg);
+        return Diagnostic::error(src.loc(start), msg).near(stmt_text);
+    }
+    if ["set", "reset", "unset", "call_indirect"].contains(&first_word.as_str()) {
+        // A statement that needs a ';' ran into the next line.
+        return Diagnostic::error(src.loc(start), format!("{msg} (missing ';'?)")).near(stmt_text);
+    }
+    let line_start = src.text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    if pos > start && src.text[line_start..pos].trim().is_empty() && line_start > start {
+        // The failing token starts a line: the construct before it was left unfinished.
+        let prev = last_text_before(&src.text, line_start).max(start);
+        let mut d = Diagnostic::error(
+            src.loc(prev),
+            format!("{msg}: the construct on this line is not finished before the next line"),
+        );
+        d.near = Some(rest.lines().next().unwrap_or("").chars().take(60).collect());
+        return d;
     }
     Diagnostic::error(src.loc(pos), msg).near(rest)
+}
+
+/// Offset of the start of the top-level statement that contains `pos`: statements are
+/// parsed one by one from the start until one does not end before `pos`.
+fn statement_start(text: &str, pos: usize) -> usize {
+    let mut off = skip_ws(text, 0);
+    while off < pos {
+        match RsyslogParser::parse(Rule::top_item, &text[off..]) {
+            Ok(pairs) => {
+                let end = off + pairs.last().map_or(0, |p| p.as_span().end());
+                if end > pos || end == off {
+                    return off;
+                }
+                off = skip_ws(text, end);
+            }
+            Err(_) => return off,
+        }
+    }
+    off.min(pos)
+}
+
+/// Skips whitespace and comments (INITIAL state).
+fn skip_ws(text: &str, mut off: usize) -> usize {
+    let b = text.as_bytes();
+    loop {
+        while off < b.len() && b[off].is_ascii_whitespace() {
+            off += 1;
+        }
+        if b.get(off) == Some(&b'#') {
+            off = text[off..].find('\n').map_or(b.len(), |i| off + i);
+        } else if text[off..].starts_with("/*") {
+            off = text[off..].find("*/").map_or(b.len(), |i| off + i + 2);
+        } else {
+            return off;
+        }
+    }
+}
+
+/// Offset of the start of the last line before `line_start` that has text other than a comment.
+fn last_text_before(text: &str, line_start: usize) -> usize {
+    let mut end = line_start;
+    while end > 0 {
+        let s = text[..end - 1].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[s..end - 1].trim();
+        if !line.is_empty() && !line.starts_with('#') {
+            return s + (text[s..].len() - text[s..].trim_start().len());
+        }
+        end = s;
+    }
+    0
 }
 
 struct Builder<'a> {
@@ -431,6 +504,20 @@ impl Builder<'_> {
                 let mut inner = pair.into_inner();
                 let Some(sel) = inner.next() else { return };
                 self.check_line_start(&sel);
+                if let Err(e) = crate::filter::selector::decode(sel.as_str()) {
+                    // Point at the bad name itself (it may sit on a continuation line).
+                    let bad = e.split('"').nth(1).unwrap_or("");
+                    let off = sel
+                        .as_str()
+                        .find(bad)
+                        .filter(|_| !bad.is_empty())
+                        .unwrap_or(0);
+                    let at = self.src.loc(sel.as_span().start() + off);
+                    self.diags.push(
+                        Diagnostic::error(at, format!("invalid selector: {e}")).near(sel.as_str()),
+                    );
+                    return;
+                }
                 let selector = sel.as_str().to_string();
                 let body = inner.next().map(|b| self.block(b)).unwrap_or_default();
                 StmtKind::PriFilter { selector, body }
@@ -568,6 +655,18 @@ impl Builder<'_> {
                     .unwrap_or_default(),
             ),
             Rule::call_indirect => ActKind::CallIndirect(self.expr(pair.into_inner().next()?)),
+            Rule::directive => {
+                let mut inner = pair.into_inner();
+                let name = inner
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                let value = inner
+                    .next()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default();
+                ActKind::Directive { name, value }
+            }
             _ => return None,
         };
         Some(ActionItem { loc, kind })

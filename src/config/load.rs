@@ -1579,13 +1579,11 @@ impl Loader {
     /// Per-module checks rsyslog makes when an action is created.
     fn check_action(&mut self, module: &str, p: &Params, loc: &Location) {
         match module {
-            "omfile" => {
-                if !p.contains("file") && !p.contains("dynaFile") {
-                    self.err(
-                        loc,
-                        "omfile: either the \"file\" or \"dynafile\" parameter must be given",
-                    );
-                }
+            "omfile" if !p.contains("file") && !p.contains("dynaFile") => {
+                self.err(
+                    loc,
+                    "omfile: either the \"file\" or \"dynafile\" parameter must be given",
+                );
             }
             "omfwd" => {
                 if !p.contains("target") {
@@ -1683,7 +1681,7 @@ impl Loader {
         }
         match first {
             '/' | '-' | '?' | '$' | '.'
-                if !(first == '-' && !text[1..].starts_with(['/', '?', '$', '.'])) =>
+                if first != '-' || text[1..].starts_with(['/', '?', '$', '.']) =>
             {
                 return self.legacy_file(text, loc);
             }

@@ -48,7 +48,7 @@ pub struct SyslogTime {
     /// Fraction of a second as an integer with `secfrac_precision` digits (0 = none).
     pub secfrac: u32,
     pub secfrac_precision: u8,
-    /// `+` or `-` (as a byte); `Z` is stored as `+` with zero offset.
+    /// `+`, `-` or `Z` (as a byte): rsyslog prints a `Z` offset as `Z`.
     pub offset_mode: u8,
     pub offset_hour: u8,
     pub offset_minute: u8,
@@ -80,7 +80,7 @@ pub struct Message {
     pub severity: u8,
     /// 0 = legacy (RFC 3164), 1 = RFC 5424.
     pub protocol_version: u8,
-    /// Parsed hostname; empty means "use fromhost".
+    /// Parsed hostname; `Span::EMPTY` means "use fromhost".
     pub hostname: Span,
     /// `syslogtag` (for RFC 3164, including `[pid]:`). Empty for RFC 5424: it is emulated.
     pub tag: Span,
@@ -182,9 +182,10 @@ impl<'a> MsgRef<'a> {
     pub fn fromhost_port(&self) -> &'a str {
         self.peer.map_or("", |p| &p.port)
     }
-    /// `hostname`: the parsed one, else fromhost.
+    /// `hostname`: the parsed one, else fromhost. An RFC 5424 message may carry an empty
+    /// hostname (a zero-length span that is not `Span::EMPTY`): rsyslog prints it empty.
     pub fn hostname(&self) -> &'a [u8] {
-        if self.m.hostname.is_empty() {
+        if self.m.hostname == Span::EMPTY {
             self.fromhost().as_bytes()
         } else {
             self.bytes(self.m.hostname)

@@ -2,6 +2,10 @@
 //! (`oxsyslogd`) are thin front ends.
 
 pub mod config;
+pub mod engine;
 pub mod filter;
+pub mod input;
 pub mod message;
+pub mod output;
 pub mod parse;
+pub mod template;

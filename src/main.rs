@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use oxsyslog::config::{self, dump};
+use oxsyslog::engine;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -91,11 +92,33 @@ fn main() -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let _ = (cli.foreground, &cli.pidfile, cli.no_chdir, &cli.module_dir);
-    eprintln!(
-        "oxsyslogd: config {} is valid, but the message-processing runtime is not built yet \
-         (inputs, parsers and outputs arrive with issue #3); only -N1 and --dump-config work",
-        cli.config.display()
-    );
-    ExitCode::FAILURE
+    let _ = &cli.module_dir;
+    // Like rsyslogd: after reading the config, change to "/" unless -C was given.
+    if !cli.no_chdir {
+        if let Err(e) = std::env::set_current_dir("/") {
+            eprintln!("oxsyslogd: can not do 'cd /' - still trying to run: {e}");
+        }
+    }
+    if !cli.foreground {
+        // Detach like rsyslogd without -n (before any thread exists).
+        if let Err(e) = nix::unistd::daemon(true, false) {
+            eprintln!("oxsyslogd: cannot run in the background: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let pidfile = match cli.pidfile.as_str() {
+        "NONE" => None,
+        p => Some(PathBuf::from(p)),
+    };
+    let opts = engine::RunOptions {
+        config_path: cli.config.clone(),
+        pidfile,
+    };
+    match engine::run(loaded.config, opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
 }

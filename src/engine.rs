@@ -1,0 +1,617 @@
+//! The running daemon: builds inputs, rulesets and actions from the loaded config, runs the
+//! inputs on a tokio runtime and the rules on one processing thread that takes whole batches
+//! from a bounded queue, and handles signals (HUP reopens files, TERM/INT drain and stop),
+//! the pid file, sd_notify and rsyslog-style internal messages.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::config::diagnostics::Location;
+use crate::config::model::{Config, PValue, Params};
+use crate::filter::exec::Rulesets;
+use crate::input::{self, Ctx};
+use crate::message::{Batch, Peer};
+use crate::output::{file, Output};
+use crate::parse::{InputFlags, ParseOptions, Received};
+use crate::template::{RenderEnv, Templates};
+
+/// Batches the main queue holds before stream inputs wait (back-pressure).
+const QUEUE_BATCHES: usize = 64;
+
+/// How the daemon was started.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub config_path: PathBuf,
+    /// `None` for `-iNONE`.
+    pub pidfile: Option<PathBuf>,
+}
+
+/// Operator-facing notices: printed on stderr and logged as internal messages
+/// (tag `rsyslogd:`, facility syslog) through the rules, as rsyslog does.
+#[derive(Clone)]
+pub struct Notices {
+    inner: Arc<NoticeInner>,
+}
+
+struct NoticeInner {
+    tx: Mutex<Option<mpsc::Sender<Batch>>>,
+    parse: Arc<ParseOptions>,
+    local_host: Arc<str>,
+}
+
+impl Notices {
+    fn new(tx: mpsc::Sender<Batch>, parse: Arc<ParseOptions>, local_host: Arc<str>) -> Notices {
+        Notices {
+            inner: Arc::new(NoticeInner {
+                tx: Mutex::new(Some(tx)),
+                parse,
+                local_host,
+            }),
+        }
+    }
+
+    pub fn error(&self, text: String) {
+        self.emit(3, text, true);
+    }
+    pub fn warning(&self, text: String) {
+        self.emit(4, text, true);
+    }
+    pub fn info(&self, text: String) {
+        self.emit(6, text, false);
+    }
+
+    fn emit(&self, severity: u8, text: String, to_stderr: bool) {
+        if to_stderr {
+            eprintln!("oxsyslogd: {text}");
+        }
+        let Ok(guard) = self.inner.tx.lock() else {
+            return;
+        };
+        let Some(tx) = guard.as_ref() else { return };
+        let raw = format!("<{}>rsyslogd: {}", 5 * 8 + severity, text);
+        let mut batch = Batch::with_capacity(raw.len() + 64, 1);
+        batch.peers.push(Peer {
+            host: self.inner.local_host.clone(),
+            ip: Arc::from("127.0.0.1"),
+            port: Arc::from(""),
+        });
+        let now = crate::parse::now_local();
+        let rx = Received {
+            peer: 0,
+            input: 0,
+            time: now.0,
+            unix: now.1,
+        };
+        let flags = InputFlags {
+            parse_hostname: false,
+            ignore_timestamp: true,
+            ..InputFlags::default()
+        };
+        crate::parse::push_message(&mut batch, raw.as_bytes(), &rx, &flags, &self.inner.parse);
+        let _ = tx.try_send(batch);
+    }
+
+    /// Stops internal messages from holding the queue open at shutdown.
+    fn close(&self) {
+        if let Ok(mut g) = self.inner.tx.lock() {
+            *g = None;
+        }
+    }
+}
+
+/// The host name rsyslog uses for local messages: `localHostname`, else the system's name
+/// (without its domain unless `preserveFQDN`).
+pub fn local_hostname(cfg: &Config) -> String {
+    if let Some(h) = cfg.globals.str("localHostname") {
+        return h.to_string();
+    }
+    let full = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into());
+    let preserve = matches!(cfg.globals.get("preserveFQDN"), Some(PValue::Bool(true)));
+    if preserve {
+        full
+    } else {
+        full.split('.').next().unwrap_or(&full).to_string()
+    }
+}
+
+fn local_domain() -> Option<String> {
+    let full = nix::unistd::gethostname().ok()?.into_string().ok()?;
+    full.split_once('.').map(|(_, d)| d.to_string())
+}
+
+/// An input ready to bind.
+enum InputPlan {
+    Tcp(input::tcp::TcpSettings),
+    Udp(Vec<input::udp::UdpSettings>),
+    Ux(input::uxsock::UxSettings),
+}
+
+struct PlannedInput {
+    plan: InputPlan,
+    name: String,
+    ruleset: usize,
+    flags: InputFlags,
+}
+
+fn located(loc: &Location, msg: impl std::fmt::Display) -> String {
+    format!("{loc}: error: {msg}")
+}
+
+fn flag(p: &Params, name: &str, default: bool) -> bool {
+    match p.get(name) {
+        Some(PValue::Bool(b)) => *b,
+        _ => default,
+    }
+}
+
+fn int(p: &Params, name: &str) -> Option<i64> {
+    match p.get(name) {
+        Some(PValue::Int(n)) => Some(*n),
+        Some(PValue::Str(s)) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn port_of(loc: &Location, v: &str) -> Result<u16, String> {
+    v.parse::<u16>()
+        .map_err(|_| located(loc, format!("invalid port '{v}'")))
+}
+
+fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, String> {
+    let default_rs = rulesets.index(&cfg.default_ruleset).unwrap_or(0);
+    let max_msg = int(&cfg.globals, "maxMessageSize").map_or(8096, |n| n.max(128) as usize);
+    let mut out = Vec::new();
+    let ruleset_of = |p: &Params, loc: &Location| -> Result<usize, String> {
+        match p.str("ruleset") {
+            Some(r) => rulesets
+                .index(r)
+                .ok_or_else(|| located(loc, format!("ruleset '{r}' not found"))),
+            None => Ok(default_rs),
+        }
+    };
+    let net = InputFlags::default();
+    // imuxsock's system socket, unless SysSock.Use="off".
+    if let Some(m) = cfg.module("imuxsock") {
+        if flag(&m.params, "SysSock.Use", true) {
+            let path = m.params.str("SysSock.Name").unwrap_or("/dev/log");
+            out.push(PlannedInput {
+                plan: InputPlan::Ux(input::uxsock::UxSettings {
+                    path: PathBuf::from(path),
+                    create_path: false,
+                    hostname: None,
+                }),
+                name: "imuxsock".into(),
+                ruleset: default_rs,
+                flags: InputFlags {
+                    parse_hostname: flag(&m.params, "SysSock.ParseHostname", false),
+                    ignore_timestamp: flag(&m.params, "SysSock.IgnoreTimestamp", true),
+                    local_special_parser: flag(&m.params, "SysSock.UseSpecialParser", true),
+                    use_sys_timestamp: flag(&m.params, "SysSock.UseSysTimeStamp", true),
+                    default_tz: None,
+                },
+            });
+        }
+    }
+    for i in &cfg.inputs {
+        let p = &i.params;
+        let rs = ruleset_of(p, &i.loc)?;
+        let name = p.str("name").unwrap_or(i.module).to_string();
+        match i.module {
+            "imtcp" | "imptcp" => {
+                let module = cfg.module(i.module).map(|m| &m.params);
+                let mget = |n: &str| p.get(n).or_else(|| module.and_then(|m| m.get(n)));
+                let mflag = |n: &str, d: bool| match mget(n) {
+                    Some(PValue::Bool(b)) => *b,
+                    _ => d,
+                };
+                let port = match p.get("port") {
+                    Some(PValue::Str(s)) => port_of(&i.loc, s)?,
+                    Some(PValue::Array(a)) if a.len() == 1 => port_of(&i.loc, &a[0])?,
+                    _ => return Err(located(&i.loc, "imtcp: one port is required")),
+                };
+                if let Some(PValue::Str(m)) = mget("streamDriver.mode") {
+                    if m != "0" {
+                        return Err(located(&i.loc, "imtcp: TLS (streamDriver.mode=\"1\") arrives with issue #8; refusing to start rather than listen in plain text"));
+                    }
+                }
+                let addtl = match mget("AddtlFrameDelimiter") {
+                    Some(PValue::Int(n)) if *n >= 0 && *n < 256 => Some(*n as u8),
+                    _ => None,
+                };
+                out.push(PlannedInput {
+                    plan: InputPlan::Tcp(input::tcp::TcpSettings {
+                        address: p.str("address").unwrap_or("").to_string(),
+                        port,
+                        port_file: p.str("listenPortFileName").map(str::to_string),
+                        max_sessions: match mget("MaxSessions") {
+                            Some(PValue::Int(n)) if *n > 0 => *n as usize,
+                            _ => 200,
+                        },
+                        framing: input::framing::FramingOptions {
+                            support_octet_counting: mflag("SupportOctetCountedFraming", true),
+                            sp_framing_fix: mflag("framingfix.cisco.asa", false),
+                            disable_lf: mflag("DisableLFDelimiter", false),
+                            addtl_delimiter: addtl,
+                            max_msg,
+                            discard_truncated: mflag("discardTruncatedMsg", false),
+                            max_frame: match mget("maxFrameSize") {
+                                Some(PValue::Int(n)) if *n > 0 => *n as usize,
+                                _ => 200_000,
+                            },
+                        },
+                        name: name.clone(),
+                        keepalive: mflag("KeepAlive", false),
+                    }),
+                    name,
+                    ruleset: rs,
+                    flags: InputFlags {
+                        default_tz: p.str("defaultTZ").and_then(crate::parse::timestamp::parse_default_tz),
+                        ..net
+                    },
+                });
+            }
+            "imudp" => {
+                let ports: Vec<String> = match p.get("port") {
+                    Some(PValue::Array(a)) => a.clone(),
+                    Some(PValue::Str(s)) => vec![s.clone()],
+                    _ => return Err(located(&i.loc, "imudp: port is required")),
+                };
+                let mut socks = Vec::new();
+                for port in ports {
+                    socks.push(input::udp::UdpSettings {
+                        address: p.str("address").unwrap_or("").to_string(),
+                        port: port_of(&i.loc, &port)?,
+                        port_file: p.str("listenPortFileName").map(str::to_string),
+                        rcvbuf: int(p, "rcvbufSize").map(|n| n as usize),
+                    });
+                }
+                out.push(PlannedInput {
+                    plan: InputPlan::Udp(socks),
+                    name,
+                    ruleset: rs,
+                    flags: InputFlags {
+                        default_tz: p.str("defaultTZ").and_then(crate::parse::timestamp::parse_default_tz),
+                        ..net
+                    },
+                });
+            }
+            "imuxsock" => {
+                let Some(path) = p.str("Socket") else {
+                    return Err(located(&i.loc, "imuxsock: Socket is required"));
+                };
+                out.push(PlannedInput {
+                    plan: InputPlan::Ux(input::uxsock::UxSettings {
+                        path: PathBuf::from(path),
+                        create_path: flag(p, "CreatePath", false),
+                        hostname: p.str("HostName").map(str::to_string),
+                    }),
+                    name: "imuxsock".into(),
+                    ruleset: rs,
+                    flags: InputFlags {
+                        parse_hostname: flag(p, "ParseHostname", path.starts_with(':')),
+                        ignore_timestamp: flag(p, "IgnoreTimestamp", true),
+                        local_special_parser: flag(p, "UseSpecialParser", true),
+                        use_sys_timestamp: flag(p, "UseSysTimeStamp", true),
+                        default_tz: None,
+                    },
+                });
+            }
+            other => {
+                return Err(located(
+                    &i.loc,
+                    format!("input module '{other}' is not implemented in the runtime yet (issue #4 brings imklog, immark, imfile, impstats; #9 imrelp)"),
+                ))
+            }
+        }
+    }
+    // Loaded input modules without a runtime are refused, never silently ignored.
+    for m in &cfg.modules {
+        if matches!(
+            m.name,
+            "imklog" | "immark" | "imfile" | "impstats" | "imrelp"
+        ) {
+            return Err(located(
+                &m.loc,
+                format!("module '{}' is not implemented in the runtime yet (issue #4/#9); remove it or use oxsyslogd -N1 only", m.name),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// omdiscard: takes messages and does nothing.
+struct Discard;
+
+impl Output for Discard {
+    fn process(&mut self, _m: crate::message::MsgRef<'_>, _env: &RenderEnv) {}
+    fn end_batch(&mut self) {}
+}
+
+fn build_outputs(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Output>>, String> {
+    let mut outs: Vec<Box<dyn Output>> = Vec::new();
+    for a in &cfg.actions {
+        let out: Box<dyn Output> = match a.module {
+            "omfile" => {
+                let module = cfg.module("omfile").map(|m| &m.params);
+                let settings = file::FileSettings::from_params(&a.params, module)
+                    .map_err(|e| located(&a.loc, format!("omfile: {e}")))?;
+                let tname = a.params.str("template").unwrap_or("RSYSLOG_FileFormat");
+                let t = templates
+                    .get(tname)
+                    .ok_or_else(|| located(&a.loc, format!("template '{tname}' not found")))?
+                    .clone();
+                Box::new(file::FileOutput::new(settings, t))
+            }
+            "omdiscard" => Box::new(Discard),
+            other => {
+                return Err(located(
+                    &a.loc,
+                    format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, omusrmsg/ompipe/omprog: #4, omrelp: #9, omkafka: #12, omaudit: #10)"),
+                ))
+            }
+        };
+        outs.push(out);
+    }
+    Ok(outs)
+}
+
+/// Runs the daemon until SIGTERM/SIGINT. Returns a startup error (one line, located) or Ok.
+pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
+    let templates = Templates::from_config(&cfg)?;
+    let rulesets = Rulesets::compile(&cfg)
+        .map_err(|e| format!("{}: error: {e}", opts.config_path.display()))?;
+    let parse_opts = Arc::new(ParseOptions::from_config(&cfg));
+    let local_host: Arc<str> = Arc::from(local_hostname(&cfg));
+    let mut env = RenderEnv::from_config(&cfg, &local_host);
+    let outputs = build_outputs(&cfg, &templates)?;
+    let planned = plan_inputs(&cfg, &rulesets)?;
+    let default_rs = rulesets.index(&cfg.default_ruleset).unwrap_or(0);
+    // Input 0 is the daemon itself (internal messages).
+    let mut input_rulesets = vec![default_rs];
+    input_rulesets.extend(planned.iter().map(|p| p.ruleset));
+    env.input_names = std::iter::once("rsyslogd".to_string())
+        .chain(planned.iter().map(|p| p.name.clone()))
+        .collect();
+    let shutdown_timeout = Duration::from_millis(
+        int(&cfg.main_queue, "queue.timeoutshutdown").map_or(1500, |n| n.max(0) as u64),
+    );
+    let dns_on = !matches!(cfg.globals.get("net.enableDNS"), Some(PValue::Bool(false)));
+    let preserve = matches!(cfg.globals.get("preserveFQDN"), Some(PValue::Bool(true)));
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("oxsyslogd-io")
+        .build()
+        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+
+    let (tx, rx) = mpsc::channel::<Batch>(QUEUE_BATCHES);
+    let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
+    let notices = Notices::new(tx.clone(), parse_opts.clone(), local_host.clone());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let hup = Arc::new(AtomicBool::new(false));
+    let abandon = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let dns = Arc::new(input::dns::Resolver::new(dns_on, preserve, local_domain()));
+
+    // Bind everything first: a bind failure stops the start with its reason.
+    let mut tasks = Vec::new();
+    rt.block_on(async {
+        for (idx, p) in planned.into_iter().enumerate() {
+            let rs_name = &cfg.rulesets[p.ruleset].name;
+            let ctx = Ctx {
+                tx: tx.clone(),
+                pool: pool.clone(),
+                parse: Arc::new(ParseOptions::for_ruleset(&cfg, rs_name)),
+                input: (idx + 1) as u16,
+                flags: p.flags,
+                dns: dns.clone(),
+                dropped: dropped.clone(),
+                notices: notices.clone(),
+                shutdown: stop_rx.clone(),
+            };
+            match p.plan {
+                InputPlan::Tcp(s) => {
+                    let l = input::tcp::bind(&s).await?;
+                    tasks.push(tokio::spawn(input::tcp::serve(l, s, ctx)));
+                }
+                InputPlan::Udp(socks) => {
+                    for s in socks {
+                        let sock = input::udp::bind(&s).await?;
+                        tasks.push(tokio::spawn(input::udp::serve(sock, ctx.clone())));
+                    }
+                }
+                InputPlan::Ux(s) => {
+                    let sock = input::uxsock::bind(&s)?;
+                    tasks.push(tokio::spawn(input::uxsock::serve(
+                        sock,
+                        s,
+                        local_host.clone(),
+                        ctx,
+                    )));
+                }
+            }
+        }
+        Ok::<(), String>(())
+    })?;
+    drop(tx);
+
+    if let Some(pf) = &opts.pidfile {
+        std::fs::write(pf, format!("{}\n", std::process::id()))
+            .map_err(|e| format!("cannot write pid file {}: {e}", pf.display()))?;
+    }
+
+    // The processing thread: rules and actions, one batch at a time.
+    let lost_at_shutdown = Arc::new(AtomicU64::new(0));
+    let worker = {
+        let (hup, abandon, pool, lost) = (
+            hup.clone(),
+            abandon.clone(),
+            pool.clone(),
+            lost_at_shutdown.clone(),
+        );
+        std::thread::Builder::new()
+            .name("oxsyslogd-rules".into())
+            .spawn(move || {
+                process(
+                    rx,
+                    rulesets,
+                    outputs,
+                    input_rulesets,
+                    env,
+                    hup,
+                    abandon,
+                    pool,
+                    lost,
+                )
+            })
+            .map_err(|e| format!("cannot start the processing thread: {e}"))?
+    };
+
+    sd_notify("READY=1");
+    notices.info(format!(
+        "[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] start",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    ));
+
+    // Wait for signals.
+    rt.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+        let mut hupsig = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = hupsig.recv() => {
+                    hup.store(true, Ordering::SeqCst);
+                    notices.info(format!("[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] rsyslogd was HUPed", env!("CARGO_PKG_VERSION"), std::process::id()));
+                }
+            }
+        }
+        Ok::<(), String>(())
+    })?;
+
+    // Drain: stop inputs (they hand on what they decoded), then let the rules finish what is
+    // queued, for at most the shutdown timeout.
+    sd_notify("STOPPING=1");
+    notices.info(format!(
+        "[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] exiting on signal 15.",
+        env!("CARGO_PKG_VERSION"),
+        std::process::id()
+    ));
+    let _ = stop_tx.send(true);
+    rt.block_on(async {
+        let all = futures_join(tasks);
+        let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
+    });
+    notices.close();
+    let deadline = Instant::now() + shutdown_timeout;
+    while !worker.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if !worker.is_finished() {
+        abandon.store(true, Ordering::SeqCst);
+    }
+    let _ = worker.join();
+    rt.shutdown_timeout(Duration::from_millis(200));
+    let lost = lost_at_shutdown.load(Ordering::SeqCst);
+    let udp_dropped = dropped.load(Ordering::SeqCst);
+    if lost > 0 {
+        eprintln!("oxsyslogd: shutdown: {lost} messages could not be written (queue not drained within {} ms, or outputs failing)", shutdown_timeout.as_millis());
+    }
+    if udp_dropped > 0 {
+        eprintln!("oxsyslogd: {udp_dropped} datagrams were dropped because the queue was full");
+    }
+    if let Some(pf) = &opts.pidfile {
+        let _ = std::fs::remove_file(pf);
+    }
+    Ok(())
+}
+
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn process(
+    mut rx: mpsc::Receiver<Batch>,
+    rulesets: Rulesets,
+    mut outputs: Vec<Box<dyn Output>>,
+    input_rulesets: Vec<usize>,
+    mut env: RenderEnv,
+    hup: Arc<AtomicBool>,
+    abandon: Arc<AtomicBool>,
+    pool: Arc<Mutex<Vec<Batch>>>,
+    lost: Arc<AtomicU64>,
+) {
+    let mut scratch = Vec::with_capacity(1024);
+    let mut fired: Vec<usize> = Vec::with_capacity(16);
+    while let Some(mut batch) = rx.blocking_recv() {
+        if abandon.load(Ordering::Relaxed) {
+            lost.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            continue;
+        }
+        if hup.swap(false, Ordering::SeqCst) {
+            for o in outputs.iter_mut() {
+                o.hup();
+            }
+        }
+        env.refresh_now();
+        for i in 0..batch.len() {
+            let m = batch.get(i);
+            let rs = input_rulesets.get(m.m.input as usize).copied().unwrap_or(0);
+            fired.clear();
+            rulesets.run(rs, m, &env, &mut scratch, &mut |a| fired.push(a));
+            for &a in &fired {
+                if let Some(o) = outputs.get_mut(a) {
+                    o.process(m, &env);
+                }
+            }
+        }
+        for o in outputs.iter_mut() {
+            o.end_batch();
+        }
+        batch.clear();
+        if let Ok(mut p) = pool.lock() {
+            if p.len() < 256 {
+                p.push(batch);
+            }
+        }
+    }
+    let mut failed = 0;
+    for o in outputs.iter_mut() {
+        failed += o.shutdown();
+    }
+    lost.fetch_add(failed, Ordering::SeqCst);
+}
+
+/// Tells systemd about our state when started with `Type=notify` (NOTIFY_SOCKET set).
+fn sd_notify(state: &str) {
+    let Ok(path) = std::env::var("NOTIFY_SOCKET") else {
+        return;
+    };
+    let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() else {
+        return;
+    };
+    let msg = format!("{state}\nMAINPID={}", std::process::id());
+    if let Some(name) = path.strip_prefix('@') {
+        use std::os::linux::net::SocketAddrExt;
+        if let Ok(addr) = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()) {
+            let _ = sock.send_to_addr(msg.as_bytes(), &addr);
+        }
+    } else {
+        let _ = sock.send_to(msg.as_bytes(), &path);
+    }
+}

@@ -1,0 +1,115 @@
+//! Inputs: socket listeners that turn received bytes into parsed messages in batches and hand
+//! the batches to the processing thread through a bounded channel (stream inputs wait when it
+//! is full: back-pressure; datagram inputs count what they must drop).
+
+pub mod dns;
+pub mod framing;
+pub mod tcp;
+pub mod udp;
+pub mod uxsock;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use crate::message::{Batch, Peer};
+use crate::parse::{InputFlags, ParseOptions, Received};
+
+/// Messages per batch before an input hands it on.
+pub const BATCH_MSGS: usize = 1024;
+/// Arena bytes per batch before an input hands it on.
+pub const BATCH_BYTES: usize = 512 * 1024;
+
+/// Everything an input task needs to produce batches.
+#[derive(Clone)]
+pub struct Ctx {
+    pub tx: mpsc::Sender<Batch>,
+    pub pool: Arc<Mutex<Vec<Batch>>>,
+    pub parse: Arc<ParseOptions>,
+    /// Index of this input in the engine's input table.
+    pub input: u16,
+    pub flags: InputFlags,
+    pub dns: Arc<dns::Resolver>,
+    /// Datagrams dropped because the queue was full.
+    pub dropped: Arc<AtomicU64>,
+    /// Where operator-facing notices go (internal messages).
+    pub notices: crate::engine::Notices,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Ctx {
+    /// A batch from the pool (allocations reused) or a new one.
+    pub fn new_batch(&self) -> Batch {
+        self.pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Batch::with_capacity(BATCH_BYTES, BATCH_MSGS))
+    }
+
+    /// Parses one raw message into the batch with the current reception time.
+    pub fn push(
+        &self,
+        batch: &mut Batch,
+        raw: &[u8],
+        peer: u32,
+        now: &(crate::message::SyslogTime, i64),
+    ) {
+        let rx = Received {
+            peer,
+            input: self.input,
+            time: now.0,
+            unix: now.1,
+        };
+        crate::parse::push_message(batch, raw, &rx, &self.flags, &self.parse);
+    }
+
+    /// Hands a full batch on, waiting while the queue is full (stream inputs).
+    pub async fn send(&self, batch: Batch) -> bool {
+        if batch.is_empty() {
+            self.recycle(batch);
+            return true;
+        }
+        self.tx.send(batch).await.is_ok()
+    }
+
+    /// Hands a batch on without waiting; counts its messages as dropped when the queue is
+    /// full (datagram inputs, as rsyslog does for UDP).
+    pub fn try_send(&self, batch: Batch) {
+        if batch.is_empty() {
+            self.recycle(batch);
+            return;
+        }
+        match self.tx.try_send(batch) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(b)) => {
+                self.dropped.fetch_add(b.len() as u64, Ordering::Relaxed);
+                self.recycle(b);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        }
+    }
+
+    pub fn recycle(&self, mut b: Batch) {
+        b.clear();
+        if let Ok(mut p) = self.pool.lock() {
+            if p.len() < 256 {
+                p.push(b);
+            }
+        }
+    }
+
+    /// A batch's peer table entry for this peer, added if new.
+    pub fn peer_index(batch: &mut Batch, peer: &Peer) -> u32 {
+        if let Some(i) = batch
+            .peers
+            .iter()
+            .position(|p| p.ip == peer.ip && p.host == peer.host && p.port == peer.port)
+        {
+            return i as u32;
+        }
+        batch.peers.push(peer.clone());
+        (batch.peers.len() - 1) as u32
+    }
+}

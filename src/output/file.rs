@@ -1,0 +1,252 @@
+//! omfile for static files: creates the file (and its directories) with the configured mode,
+//! owner and group, appends each batch with one write, optionally syncs, reopens on HUP, and
+//! reports a failing file once per outage instead of once per message.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::model::{PValue, Params};
+use crate::message::MsgRef;
+use crate::template::{RenderEnv, Template};
+
+use super::Output;
+
+/// Settings of one omfile action.
+#[derive(Debug, Clone)]
+pub struct FileSettings {
+    pub path: PathBuf,
+    pub file_mode: u32,
+    pub dir_mode: u32,
+    pub create_dirs: bool,
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
+    pub dir_owner: Option<u32>,
+    pub dir_group: Option<u32>,
+    pub sync: bool,
+    pub io_buffer_size: usize,
+    pub fail_on_chown_failure: bool,
+}
+
+impl FileSettings {
+    /// Reads an action's parameters, with module(load="builtin:omfile") defaults underneath.
+    pub fn from_params(action: &Params, module: Option<&Params>) -> Result<FileSettings, String> {
+        let get = |name: &str| {
+            action
+                .get(name)
+                .or_else(|| module.and_then(|m| m.get(name)))
+        };
+        let path = match action.str("file") {
+            Some(p) => PathBuf::from(p),
+            None => return Err("dynaFile actions arrive with issue #4 (dynafiles)".into()),
+        };
+        let mode = |name: &str, default: u32| match get(name) {
+            Some(PValue::Mode(m)) => *m,
+            _ => default,
+        };
+        let flag = |name: &str, default: bool| match get(name) {
+            Some(PValue::Bool(b)) => *b,
+            _ => default,
+        };
+        let user = |name: &str| -> Result<Option<u32>, String> {
+            match get(name) {
+                Some(PValue::Str(u)) => crate::config::values::user(u)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name}: unknown user '{u}'")),
+                Some(PValue::Int(n)) => Ok(Some(*n as u32)),
+                _ => Ok(None),
+            }
+        };
+        let group = |name: &str| -> Result<Option<u32>, String> {
+            match get(name) {
+                Some(PValue::Str(g)) => crate::config::values::group(g)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name}: unknown group '{g}'")),
+                Some(PValue::Int(n)) => Ok(Some(*n as u32)),
+                _ => Ok(None),
+            }
+        };
+        let owner = user("fileOwner")?.or(user("fileOwnerNum")?);
+        let grp = group("fileGroup")?.or(group("fileGroupNum")?);
+        Ok(FileSettings {
+            path,
+            file_mode: mode("fileCreateMode", 0o644),
+            dir_mode: mode("dirCreateMode", 0o700),
+            create_dirs: flag("createDirs", true),
+            owner,
+            group: grp,
+            dir_owner: user("dirOwner")?.or(user("dirOwnerNum")?),
+            dir_group: group("dirGroup")?.or(group("dirGroupNum")?),
+            sync: flag("sync", false),
+            io_buffer_size: match get("ioBufferSize") {
+                Some(PValue::Int(n)) if *n > 0 => *n as usize,
+                _ => 4096,
+            },
+            fail_on_chown_failure: flag("failOnChOwnFailure", true),
+        })
+    }
+}
+
+/// A static-file action.
+pub struct FileOutput {
+    settings: FileSettings,
+    template: Arc<Template>,
+    file: Option<File>,
+    buf: Vec<u8>,
+    pending: u64,
+    /// Messages that could not be written since the last successful write.
+    lost: u64,
+    lost_total: u64,
+    failing_since: Option<Instant>,
+    next_retry: Option<Instant>,
+}
+
+impl FileOutput {
+    pub fn new(settings: FileSettings, template: Arc<Template>) -> FileOutput {
+        FileOutput {
+            settings,
+            template,
+            file: None,
+            buf: Vec::with_capacity(64 * 1024),
+            pending: 0,
+            lost: 0,
+            lost_total: 0,
+            failing_since: None,
+            next_retry: None,
+        }
+    }
+
+    fn open(&mut self) -> Result<File, String> {
+        let s = &self.settings;
+        if s.create_dirs {
+            if let Some(dir) = s
+                .path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+            {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(s.dir_mode)
+                    .create(dir)
+                    .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+                if s.dir_owner.is_some() || s.dir_group.is_some() {
+                    let _ = std::os::unix::fs::chown(dir, s.dir_owner, s.dir_group);
+                }
+            }
+        }
+        let existed = s.path.exists();
+        let f = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(s.file_mode)
+            .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NOCTTY)
+            .open(&s.path)
+            .map_err(|e| format!("{}: {e}", s.path.display()))?;
+        if !existed && (s.owner.is_some() || s.group.is_some()) {
+            if let Err(e) = std::os::unix::fs::chown(&s.path, s.owner, s.group) {
+                if s.fail_on_chown_failure {
+                    return Err(format!("{}: cannot set owner/group: {e}", s.path.display()));
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    /// Writes the collected batch; on failure counts the messages as lost and retries the
+    /// open later (reporting once per outage).
+    fn write_out(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        if self.file.is_none() {
+            if self.next_retry.is_some_and(|t| now < t) {
+                self.drop_pending();
+                return;
+            }
+            match self.open() {
+                Ok(f) => {
+                    if self.failing_since.take().is_some() {
+                        eprintln!(
+                            "oxsyslogd: omfile {}: writable again; {} messages were lost while it was not",
+                            self.settings.path.display(),
+                            self.lost
+                        );
+                        self.lost = 0;
+                    }
+                    self.file = Some(f);
+                }
+                Err(e) => {
+                    self.fail(&e, now);
+                    return;
+                }
+            }
+        }
+        let Some(f) = self.file.as_mut() else { return };
+        let res = f.write_all(&self.buf).and_then(|()| {
+            if self.settings.sync {
+                f.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        match res {
+            Ok(()) => {
+                self.buf.clear();
+                self.pending = 0;
+            }
+            Err(e) => {
+                let msg = format!("{}: write failed: {e}", self.settings.path.display());
+                self.file = None;
+                self.fail(&msg, now);
+            }
+        }
+    }
+
+    fn fail(&mut self, why: &str, now: Instant) {
+        if self.failing_since.is_none() {
+            eprintln!("oxsyslogd: omfile error: {why}; messages for this file are counted as lost until it works again");
+            self.failing_since = Some(now);
+        }
+        self.next_retry = Some(now + Duration::from_secs(1));
+        self.drop_pending();
+    }
+
+    fn drop_pending(&mut self) {
+        self.lost += self.pending;
+        self.lost_total += self.pending;
+        self.pending = 0;
+        self.buf.clear();
+    }
+}
+
+impl Output for FileOutput {
+    fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
+        self.template.render(m, env, &mut self.buf);
+        self.pending += 1;
+        if self.buf.len() >= self.settings.io_buffer_size.max(64 * 1024) {
+            self.write_out();
+        }
+    }
+
+    fn end_batch(&mut self) {
+        self.write_out();
+    }
+
+    fn hup(&mut self) {
+        self.write_out();
+        self.file = None;
+    }
+
+    fn shutdown(&mut self) -> u64 {
+        self.write_out();
+        if self.failing_since.is_some() {
+            // One last try at close time.
+            self.next_retry = None;
+        }
+        self.lost_total
+    }
+}

@@ -364,6 +364,13 @@ fn build_outputs(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Outp
 
 /// Runs the daemon until SIGTERM/SIGINT. Returns a startup error (one line, located) or Ok.
 pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
+    // `$Umask` / global(umask=): the process umask for every file and socket we create.
+    if let Some(PValue::Mode(m)) = cfg.globals.get("umask") {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(
+            *m as nix::libc::mode_t,
+        ));
+    }
+    raise_fd_limit();
     let templates = Templates::from_config(&cfg)?;
     let rulesets = Rulesets::compile(&cfg)
         .map_err(|e| format!("{}: error: {e}", opts.config_path.display()))?;
@@ -595,6 +602,16 @@ fn process(
         failed += o.shutdown();
     }
     lost.fetch_add(failed, Ordering::SeqCst);
+}
+
+/// Many TCP sessions need many descriptors: raise the soft limit to the hard limit.
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        if soft < hard {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+        }
+    }
 }
 
 /// Tells systemd about our state when started with `Type=notify` (NOTIFY_SOCKET set).

@@ -1563,13 +1563,14 @@ impl Loader {
             loc,
         );
         if find_param(m.instance_params, "template").is_some() {
-            match p.str("template") {
-                Some(t) => self.refs.push((true, t.to_string(), loc.clone())),
-                None => {
-                    if let Some(t) = self.default_template(m.name) {
-                        p.set("template", PValue::Str(t), loc.clone());
-                    }
-                }
+            let t = p
+                .str("template")
+                .map(str::to_string)
+                .or_else(|| self.default_template(m.name));
+            if let Some(t) = t {
+                // rsyslog resolves the template when the action is created.
+                self.check_template_defined(&t, loc);
+                p.set("template", PValue::Str(t), loc.clone());
             }
         }
         self.check_action(m.name, &p, loc);
@@ -1604,6 +1605,14 @@ impl Loader {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A template must exist (built in, or defined earlier in the config) when an action
+    /// names it, as rsyslog resolves it right then.
+    fn check_template_defined(&mut self, name: &str, loc: &Location) {
+        if self.cfg.template(name).is_none() && !BUILTIN_TEMPLATES.contains(&name) {
+            self.err(loc, format!("template '{name}' not found (it must be defined before the action that uses it)"));
         }
     }
 
@@ -1793,16 +1802,10 @@ impl Loader {
             self.err(loc, format!("module '{module}' is not loaded"));
             return None;
         }
-        match tpl {
-            Some(t) => {
-                self.refs.push((true, t.clone(), loc.clone()));
-                p.set("template", PValue::Str(t), loc.clone());
-            }
-            None => {
-                if let Some(t) = self.default_template(module) {
-                    p.set("template", PValue::Str(t), loc.clone());
-                }
-            }
+        if let Some(t) = tpl.or_else(|| self.default_template(module)) {
+            // rsyslog resolves the template when the action line is read.
+            self.check_template_defined(&t, loc);
+            p.set("template", PValue::Str(t), loc.clone());
         }
         self.apply_legacy_action_state(&mut p);
         Some(Statement::Action(self.push_action(module, p, loc)))
@@ -1819,7 +1822,7 @@ impl Loader {
         let rest;
         if let Some(x) = t.strip_prefix('?') {
             let (name, r) = split_name(x);
-            self.refs.push((true, name.to_string(), loc.clone()));
+            self.check_template_defined(name, loc);
             p.set("dynaFile", PValue::Str(name.to_string()), loc.clone());
             rest = r;
         } else if let Some(x) = t.strip_prefix('$') {
@@ -1905,7 +1908,15 @@ impl Loader {
             };
             (&x[..end], &x[end + 1..])
         } else {
-            let end = t.find([':', ';', ' ', '\t', '#']).unwrap_or(t.len());
+            let end = t
+                .find(|c: char| {
+                    c == ':'
+                        || c == ';'
+                        || c == '#'
+                        || c.is_ascii_whitespace()
+                        || c.is_ascii_control()
+                })
+                .unwrap_or(t.len());
             (&t[..end], &t[end..])
         };
         if host.is_empty() {

@@ -141,8 +141,8 @@ cargo fmt --check
 banner "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
-banner "cargo test --all-targets"
-cargo test --all-targets
+banner "cargo test (lib, binaries, integration tests; benches are compiled by clippy and run by hand)"
+cargo test
 
 echo
 echo "scripts/test.sh: all checks passed"

@@ -268,7 +268,6 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     socks.push(input::udp::UdpSettings {
                         address: p.str("address").unwrap_or("").to_string(),
                         port: port_of(&i.loc, &port)?,
-                        port_file: p.str("listenPortFileName").map(str::to_string),
                         rcvbuf: int(p, "rcvbufSize").map(|n| n as usize),
                     });
                 }

@@ -13,7 +13,6 @@ use crate::message::Peer;
 pub struct UdpSettings {
     pub address: String,
     pub port: u16,
-    pub port_file: Option<String>,
     pub rcvbuf: Option<usize>,
 }
 
@@ -35,49 +34,91 @@ pub async fn bind(s: &UdpSettings) -> Result<UdpSocket, String> {
     if let Some(n) = s.rcvbuf {
         let _ = nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::RcvBuf, &n);
     }
-    if let Some(f) = &s.port_file {
-        let port = sock.local_addr().map_err(|e| e.to_string())?.port();
-        std::fs::write(f, format!("{port}"))
-            .map_err(|e| format!("imudp: cannot write listenPortFileName {f}: {e}"))?;
-    }
     Ok(sock)
 }
 
+/// Datagrams fetched per `recvmmsg` call.
+const VLEN: usize = 32;
+
+/// Receives datagrams with `recvmmsg` (up to `VLEN` per system call) and hands them on in
+/// batches; a full queue makes the batch count as dropped (never silently).
 pub async fn serve(sock: UdpSocket, ctx: Ctx) {
-    let mut buf = vec![0u8; 64 * 1024];
+    use std::os::fd::AsRawFd;
+    let bufsize = ctx.parse.sanitize.max_msg_size.max(8192) + 1;
+    let mut storage: Vec<Vec<u8>> = vec![vec![0u8; bufsize]; VLEN];
+    let mut got: Vec<(usize, Option<SocketAddr>)> = Vec::with_capacity(VLEN);
     let mut shutdown = ctx.shutdown.clone();
     let mut last: Option<(SocketAddr, Peer)> = None;
+    let fd = sock.as_raw_fd();
     loop {
-        let first = tokio::select! {
+        tokio::select! {
             _ = shutdown.changed() => return,
-            r = sock.recv_from(&mut buf) => r,
-        };
+            r = sock.readable() => if let Err(e) = r {
+                ctx.notices.warning(format!("imudp: socket error: {e}"));
+                return;
+            },
+        }
         let now = crate::parse::now_local();
         let mut batch = ctx.new_batch();
-        let mut next = Some(first);
-        // Drain what is already queued in the socket into this batch.
-        while let Some(r) = next.take() {
-            match r {
-                Ok((n, addr)) => {
-                    let peer = match &last {
-                        Some((a, p)) if *a == addr => p.clone(),
-                        _ => {
-                            let p = peer_for(&ctx, addr).await;
-                            last = Some((addr, p.clone()));
-                            p
-                        }
-                    };
-                    let pi = Ctx::peer_index(&mut batch, &peer);
-                    ctx.push(&mut batch, &buf[..n], pi, &now);
+        // Drain what is queued in the socket, VLEN datagrams per system call.
+        while batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
+            got.clear();
+            let res = sock.try_io(tokio::io::Interest::READABLE, || {
+                // Not Send (raw pointers), so it lives only inside this call.
+                let mut headers = nix::sys::socket::MultiHeaders::<
+                        nix::sys::socket::SockaddrStorage,
+                    >::preallocate(VLEN, None);
+                let mut iovs: Vec<[std::io::IoSliceMut<'_>; 1]> = storage
+                    .iter_mut()
+                    .map(|b| [std::io::IoSliceMut::new(b)])
+                    .collect();
+                let msgs = nix::sys::socket::recvmmsg(
+                    fd,
+                    &mut headers,
+                    iovs.iter_mut(),
+                    nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+                    None,
+                )
+                .map_err(std::io::Error::from)?;
+                for m in msgs {
+                    let addr = m.address.and_then(|a: nix::sys::socket::SockaddrStorage| {
+                        a.as_sockaddr_in()
+                            .map(|v4| SocketAddr::from(std::net::SocketAddrV4::from(*v4)))
+                            .or_else(|| {
+                                a.as_sockaddr_in6()
+                                    .map(|v6| SocketAddr::from(std::net::SocketAddrV6::from(*v6)))
+                            })
+                    });
+                    got.push((m.bytes, addr));
                 }
-                Err(e) => ctx.notices.warning(format!("imudp: receive error: {e}")),
+                Ok(())
+            });
+            match res {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    ctx.notices.warning(format!("imudp: receive error: {e}"));
+                    break;
+                }
             }
-            if batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
-                next = match sock.try_recv_from(&mut buf) {
-                    Ok(x) => Some(Ok(x)),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
-                    Err(e) => Some(Err(e)),
+            if got.is_empty() {
+                break;
+            }
+            for (i, &(n, addr)) in got.iter().enumerate() {
+                let Some(addr) = addr else { continue };
+                let peer = match &last {
+                    Some((a, p)) if *a == addr => p.clone(),
+                    _ => {
+                        let p = peer_for(&ctx, addr).await;
+                        last = Some((addr, p.clone()));
+                        p
+                    }
                 };
+                let pi = Ctx::peer_index(&mut batch, &peer);
+                ctx.push(&mut batch, &storage[i][..n.min(bufsize)], pi, &now);
+            }
+            if got.len() < VLEN {
+                break;
             }
         }
         ctx.try_send(batch);

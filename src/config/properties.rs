@@ -1,5 +1,6 @@
 //! Names of message properties as rsyslog 8.2302's `propNameToID` knows them (case-insensitive),
-//! for checking property filters and templates at load time.
+//! for checking property filters and templates at load time. (`timereceived` and
+//! `fromhost-port` are newer than 8.2302, which refuses them.)
 
 /// Message properties.
 const MESSAGE: &[&str] = &[
@@ -10,7 +11,6 @@ const MESSAGE: &[&str] = &[
     "source",
     "fromhost",
     "fromhost-ip",
-    "fromhost-port",
     "syslogtag",
     "programname",
     "pri",
@@ -23,7 +23,6 @@ const MESSAGE: &[&str] = &[
     "syslogpriority",
     "syslogpriority-text",
     "timegenerated",
-    "timereceived",
     "timereported",
     "timestamp",
     "protocol-version",

@@ -41,15 +41,44 @@ struct NoticeInner {
     tx: Mutex<Option<mpsc::Sender<Batch>>>,
     parse: Arc<ParseOptions>,
     local_host: Arc<str>,
+    /// `processInternalMessages` (rsyslog 8.2302's default: off, so internal messages go to
+    /// the system log socket through syslog(3), like any other program's).
+    process_internal: bool,
+    /// `internalmsg.severity`: more verbose internal messages are not logged (default info).
+    max_severity: u8,
 }
 
 impl Notices {
-    fn new(tx: mpsc::Sender<Batch>, parse: Arc<ParseOptions>, local_host: Arc<str>) -> Notices {
+    fn new(
+        tx: mpsc::Sender<Batch>,
+        parse: Arc<ParseOptions>,
+        local_host: Arc<str>,
+        cfg: &Config,
+    ) -> Notices {
+        let process_internal = matches!(
+            cfg.globals.get("processInternalMessages"),
+            Some(PValue::Bool(true))
+        ) || std::env::var("RSYSLOG_DFLT_LOG_INTERNAL")
+            .is_ok_and(|v| v == "1");
+        let max_severity = match cfg.globals.str("internalmsg.severity") {
+            Some(s) => crate::template::props::SEVERITY_NAMES
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(s))
+                .or_else(|| s.parse::<usize>().ok())
+                .map_or(6, |v| v.min(7) as u8),
+            None => 6,
+        };
+        if !process_internal {
+            // SAFETY: the ident is a static C string that outlives every syslog() call.
+            unsafe { nix::libc::openlog(c"rsyslogd".as_ptr(), 0, nix::libc::LOG_SYSLOG) };
+        }
         Notices {
             inner: Arc::new(NoticeInner {
                 tx: Mutex::new(Some(tx)),
                 parse,
                 local_host,
+                process_internal,
+                max_severity,
             }),
         }
     }
@@ -67,6 +96,23 @@ impl Notices {
     fn emit(&self, severity: u8, text: String, to_stderr: bool) {
         if to_stderr {
             eprintln!("oxsyslogd: {text}");
+        }
+        if severity > self.inner.max_severity {
+            return;
+        }
+        if !self.inner.process_internal {
+            if let Ok(c) = std::ffi::CString::new(text.replace('\0', " ")) {
+                // SAFETY: both strings are NUL-terminated and valid for the call; "%s" takes
+                // exactly one string argument.
+                unsafe {
+                    nix::libc::syslog(
+                        nix::libc::LOG_SYSLOG | severity as nix::libc::c_int,
+                        c"%s".as_ptr(),
+                        c.as_ptr(),
+                    )
+                };
+            }
+            return;
         }
         let Ok(guard) = self.inner.tx.lock() else {
             return;
@@ -349,10 +395,20 @@ fn build_outputs(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Outp
                 Box::new(file::FileOutput::new(settings, t))
             }
             "omdiscard" => Box::new(Discard),
+            "omusrmsg" => {
+                let users = a.params.str("users").unwrap_or("*");
+                let default = if crate::output::usrmsg::UsrMsg::is_wall(users) { " WallFmt" } else { " StdUsrMsgFmt" };
+                let tname = a.params.str("template").unwrap_or(default);
+                let t = templates
+                    .get(tname)
+                    .ok_or_else(|| located(&a.loc, format!("template '{tname}' not found")))?
+                    .clone();
+                Box::new(crate::output::usrmsg::UsrMsg::new(users, t))
+            }
             other => {
                 return Err(located(
                     &a.loc,
-                    format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, omusrmsg/ompipe/omprog: #4, omrelp: #9, omkafka: #12, omaudit: #10)"),
+                    format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, ompipe/omprog: #4, omrelp: #9, omkafka: #12, omaudit: #10)"),
                 ))
             }
         };
@@ -400,7 +456,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
 
     let (tx, rx) = mpsc::channel::<Batch>(QUEUE_BATCHES);
     let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
-    let notices = Notices::new(tx.clone(), parse_opts.clone(), local_host.clone());
+    let notices = Notices::new(tx.clone(), parse_opts.clone(), local_host.clone(), &cfg);
     let (stop_tx, stop_rx) = watch::channel(false);
     let hup = Arc::new(AtomicBool::new(false));
     let abandon = Arc::new(AtomicBool::new(false));

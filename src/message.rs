@@ -102,6 +102,9 @@ pub struct Message {
     pub input: u16,
     /// Whether a parser accepted the message (`parsesuccess`).
     pub parsed: bool,
+    /// rsyslog caches a message's first RFC 3164 rendering of timereported, plain or
+    /// "buggyday", and every later rendering reuses it: 0 = none yet, 1 = plain, 2 = buggy.
+    pub ts3164_style: std::cell::Cell<u8>,
 }
 
 /// A batch of messages with their shared byte arena and peer table.

@@ -12,10 +12,9 @@
 //!
 //! Corpus, configs and the rules are described in `compat-tests/messages/README.md`.
 //!
-//! Always on: the comparator and normaliser unit tests, the corpus manifest check, `-N1` of
-//! every config, and rsyslogd-vs-rsyslogd over the whole corpus and the Debian default config
-//! (proving the harness and the corpus). The oxsyslogd-vs-rsyslogd tests are `#[ignore]`d until
-//! the runtime exists: `cargo test --test compat_messages -- --ignored`.
+//! All on: the comparator and normaliser unit tests, the corpus manifest check, `-N1` of every
+//! config, rsyslogd-vs-rsyslogd over the whole corpus and the Debian default config (proving
+//! the harness and the corpus), and oxsyslogd-vs-rsyslogd over the same.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::OsStr;
@@ -2351,31 +2350,26 @@ fn corpus_second(config: &str) {
 }
 
 #[test]
-#[ignore = "oxsyslogd runtime lands with issue #3"]
 fn corpus_default_oxsyslogd_vs_rsyslogd() {
     corpus_second("default");
 }
 
 #[test]
-#[ignore = "oxsyslogd runtime lands with issue #3"]
 fn corpus_raw_oxsyslogd_vs_rsyslogd() {
     corpus_second("raw");
 }
 
 #[test]
-#[ignore = "oxsyslogd runtime lands with issue #3"]
 fn corpus_escaped_oxsyslogd_vs_rsyslogd() {
     corpus_second("escaped");
 }
 
 #[test]
-#[ignore = "oxsyslogd runtime lands with issue #3"]
 fn corpus_parser_options_oxsyslogd_vs_rsyslogd() {
     corpus_second("parser-options");
 }
 
 #[test]
-#[ignore = "oxsyslogd runtime lands with issue #3"]
 fn debian_default_oxsyslogd_vs_rsyslogd() {
     let second = Second::from_env();
     let what = format!("Debian default config, rsyslogd vs {}", second.label());

@@ -2,6 +2,7 @@
 //! whole batch at once.
 
 pub mod file;
+pub mod usrmsg;
 
 use crate::message::MsgRef;
 use crate::template::RenderEnv;

@@ -117,7 +117,9 @@ pub fn strgen(s: Strgen, m: MsgRef<'_>, out: &mut Vec<u8>) {
     let t = m.time_reported();
     match s {
         Strgen::File | Strgen::Forward => datefmt::rfc3339(t, out),
-        Strgen::TraditionalFile | Strgen::TraditionalForward => datefmt::rfc3164(t, false, out),
+        Strgen::TraditionalFile | Strgen::TraditionalForward => {
+            props::timereported_3164(m, false, out)
+        }
     }
     out.push(b' ');
     out.extend_from_slice(props::hostname(m));

@@ -384,7 +384,18 @@ pub(crate) fn append_value(
                 push_str(out, SEVERITY_NAMES[m.m.severity as usize]);
             }
         }
-        PropId::TimeReported => return write_time(m.time_reported(), fmt, utc, out),
+        PropId::TimeReported => {
+            if !utc
+                && matches!(
+                    fmt,
+                    DateFmt::Default | DateFmt::Rfc3164 | DateFmt::Rfc3164Buggy
+                )
+            {
+                timereported_3164(m, fmt == DateFmt::Rfc3164Buggy, out);
+                return false;
+            }
+            return write_time(m.time_reported(), fmt, utc, out);
+        }
         PropId::TimeGenerated => return write_time(&m.m.time_generated, fmt, utc, out),
         PropId::ProtocolVersion => out.push(if m.m.protocol_version != 0 {
             b'1'
@@ -492,6 +503,21 @@ fn write_pri(m: MsgRef<'_>, out: &mut Vec<u8>) {
     } else {
         datefmt::push_i64(out, pri);
     }
+}
+
+/// timereported as RFC 3164 through rsyslog's per-message cache: the first rendering (plain
+/// or buggyday) decides how every later one looks.
+pub fn timereported_3164(m: MsgRef<'_>, buggy: bool, out: &mut Vec<u8>) {
+    let cache = &m.m.ts3164_style;
+    let style = match cache.get() {
+        0 => {
+            let s = if buggy { 2 } else { 1 };
+            cache.set(s);
+            s
+        }
+        s => s,
+    };
+    datefmt::rfc3164(m.time_reported(), style == 2, out);
 }
 
 fn write_time(t: &SyslogTime, fmt: DateFmt, utc: bool, out: &mut Vec<u8>) -> bool {

@@ -399,7 +399,14 @@ pub fn apply(o: &Options, field_name: &[u8], out: &mut Vec<u8>, start: usize, mu
         }
         // 5. control characters: one mode, drop before space before escape
         if o.drop_cc {
-            if out[start..].iter().any(|&c| is_cntrl(c)) {
+            // rsyslog scans the value as a C string: nothing changes unless a control
+            // character stands before the first NUL, and then the result ends at that NUL.
+            let nul = out[start..]
+                .iter()
+                .position(|&c| c == 0)
+                .map_or(out.len(), |p| start + p);
+            if out[start..nul].iter().any(|&c| is_cntrl(c)) {
+                out.truncate(nul);
                 let mut w = start;
                 for r in start..out.len() {
                     let c = out[r];

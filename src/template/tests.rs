@@ -94,6 +94,7 @@ fn batch(ms: &[M<'_>]) -> Batch {
             peer: 0,
             input: 0,
             parsed: true,
+            ts3164_style: Default::default(),
         };
         b.msgs.push(message);
     }

@@ -503,6 +503,24 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         }
         Ok::<(), String>(())
     })?;
+    // A tick for interval flushes: an empty batch every second.
+    {
+        let tick_tx = tx.clone();
+        let mut stop = stop_rx.clone();
+        tasks.push(rt.spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = iv.tick() => {
+                        if tick_tx.try_send(Batch::default()).is_err() && tick_tx.is_closed() {
+                            return;
+                        }
+                    }
+                }
+            }
+        }));
+    }
     drop(tx);
 
     if let Some(pf) = &opts.pidfile {
@@ -629,6 +647,13 @@ fn process(
             for o in outputs.iter_mut() {
                 o.hup();
             }
+        }
+        if batch.is_empty() {
+            // The periodic tick.
+            for o in outputs.iter_mut() {
+                o.tick();
+            }
+            continue;
         }
         env.refresh_now();
         for i in 0..batch.len() {

@@ -321,3 +321,26 @@ fn sigterm_drains_and_exits_zero_and_hup_reopens() {
     let (st, err) = d.stop();
     assert!(st.success(), "{err}");
 }
+
+#[test]
+fn buffered_omfile_flushes_within_flush_interval() {
+    // asyncWriting with flushOnTXEnd="off": rsyslog's buffered mode. Nothing more arrives,
+    // so only the interval flush can write the message.
+    let body = format!(
+        "{TPL}*.* action(type=\"omfile\" file=\"@DIR@/out.log\" template=\"m\" asyncWriting=\"on\" flushOnTXEnd=\"off\" flushInterval=\"1\" ioBufferSize=\"64k\")\n"
+    );
+    let d = Daemon::start("", &body);
+    let t = Instant::now();
+    d.connect()
+        .write_all(b"<13>Nov 23 10:00:00 h t: buffered\n")
+        .unwrap();
+    let lines = wait_for(&d.path("out.log"), "buffered");
+    assert!(lines.iter().any(|l| l.contains("buffered")), "{lines:?}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "flushed only after {:?}",
+        t.elapsed()
+    );
+    let (st, err) = d.stop();
+    assert!(st.success(), "{err}");
+}

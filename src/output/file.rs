@@ -29,6 +29,11 @@ pub struct FileSettings {
     pub sync: bool,
     pub io_buffer_size: usize,
     pub fail_on_chown_failure: bool,
+    /// `flushOnTXEnd` (default on): write at the end of every batch. Off: write when the
+    /// buffer is full or `flushInterval` has passed (rsyslog's buffered mode).
+    pub flush_on_tx_end: bool,
+    /// `flushInterval` in seconds (default 1), for the buffered mode.
+    pub flush_interval: Duration,
 }
 
 impl FileSettings {
@@ -86,6 +91,14 @@ impl FileSettings {
                 _ => 4096,
             },
             fail_on_chown_failure: flag("failOnChOwnFailure", true),
+            // asyncWriting="on" makes rsyslog flush from a background writer on its own
+            // schedule; here the same policy (buffer up to ioBufferSize, flush at least every
+            // flushInterval) applies in the writer of the processing thread.
+            flush_on_tx_end: flag("flushOnTXEnd", true) && !flag("asyncWriting", false),
+            flush_interval: Duration::from_secs(match get("flushInterval") {
+                Some(PValue::Int(n)) if *n > 0 => *n as u64,
+                _ => 1,
+            }),
         })
     }
 }
@@ -102,6 +115,8 @@ pub struct FileOutput {
     lost_total: u64,
     failing_since: Option<Instant>,
     next_retry: Option<Instant>,
+    /// When the buffer got its first unwritten message (buffered mode).
+    dirty_since: Option<Instant>,
 }
 
 impl FileOutput {
@@ -116,6 +131,7 @@ impl FileOutput {
             lost_total: 0,
             failing_since: None,
             next_retry: None,
+            dirty_since: None,
         }
     }
 
@@ -197,6 +213,7 @@ impl FileOutput {
             Ok(()) => {
                 self.buf.clear();
                 self.pending = 0;
+                self.dirty_since = None;
             }
             Err(e) => {
                 let msg = format!("{}: write failed: {e}", self.settings.path.display());
@@ -216,6 +233,7 @@ impl FileOutput {
     }
 
     fn drop_pending(&mut self) {
+        self.dirty_since = None;
         self.lost += self.pending;
         self.lost_total += self.pending;
         self.pending = 0;
@@ -227,13 +245,36 @@ impl Output for FileOutput {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
         self.template.render(m, env, &mut self.buf);
         self.pending += 1;
-        if self.buf.len() >= self.settings.io_buffer_size.max(64 * 1024) {
+        if self.dirty_since.is_none() {
+            self.dirty_since = Some(Instant::now());
+        }
+        // In batch mode the buffer may grow to a whole batch (one write per batch); in
+        // buffered mode it is written whenever ioBufferSize is reached.
+        let limit = if self.settings.flush_on_tx_end {
+            self.settings.io_buffer_size.max(1 << 20)
+        } else {
+            self.settings.io_buffer_size
+        };
+        if self.buf.len() >= limit {
             self.write_out();
         }
     }
 
     fn end_batch(&mut self) {
-        self.write_out();
+        if self.settings.flush_on_tx_end {
+            self.write_out();
+        } else {
+            self.tick();
+        }
+    }
+
+    fn tick(&mut self) {
+        if self
+            .dirty_since
+            .is_some_and(|t| t.elapsed() >= self.settings.flush_interval)
+        {
+            self.write_out();
+        }
     }
 
     fn hup(&mut self) {

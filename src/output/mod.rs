@@ -13,6 +13,8 @@ pub trait Output: Send {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv);
     /// The batch is done: write what was collected (one write per batch where possible).
     fn end_batch(&mut self);
+    /// Called about once a second, also when no messages arrive (interval flushes).
+    fn tick(&mut self) {}
     /// SIGHUP: reopen files.
     fn hup(&mut self) {}
     /// Shutdown: write everything; returns how many messages could not be written.

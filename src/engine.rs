@@ -15,7 +15,7 @@ use crate::config::model::{Config, PValue, Params};
 use crate::filter::exec::Rulesets;
 use crate::input::{self, Ctx};
 use crate::message::{Batch, Peer};
-use crate::output::{file, Output};
+use crate::output::Output;
 use crate::parse::{InputFlags, ParseOptions, Received};
 use crate::template::{RenderEnv, Templates};
 
@@ -177,6 +177,8 @@ enum InputPlan {
     Tcp(input::tcp::TcpSettings),
     Udp(Vec<input::udp::UdpSettings>),
     Ux(input::uxsock::UxSettings),
+    /// Any other input (imfile, imklog, immark, impstats …), see `input::Source`.
+    Other(Box<dyn input::Source>),
 }
 
 struct PlannedInput {
@@ -298,7 +300,9 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     name,
                     ruleset: rs,
                     flags: InputFlags {
-                        default_tz: p.str("defaultTZ").and_then(crate::parse::timestamp::parse_default_tz),
+                        default_tz: p
+                            .str("defaultTZ")
+                            .and_then(crate::parse::timestamp::parse_default_tz),
                         ..net
                     },
                 });
@@ -322,7 +326,9 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     name,
                     ruleset: rs,
                     flags: InputFlags {
-                        default_tz: p.str("defaultTZ").and_then(crate::parse::timestamp::parse_default_tz),
+                        default_tz: p
+                            .str("defaultTZ")
+                            .and_then(crate::parse::timestamp::parse_default_tz),
                         ..net
                     },
                 });
@@ -348,73 +354,50 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     },
                 });
             }
-            other => {
-                return Err(located(
-                    &i.loc,
-                    format!("input module '{other}' is not implemented in the runtime yet (issue #4 brings imklog, immark, imfile, impstats; #9 imrelp)"),
-                ))
-            }
+            other => match input::plan_instance(i, cfg)? {
+                Some(src) => out.push(PlannedInput {
+                    flags: src.flags(),
+                    name: src.name(),
+                    plan: InputPlan::Other(src),
+                    ruleset: rs,
+                }),
+                None => {
+                    return Err(located(
+                        &i.loc,
+                        format!("input module '{other}' is not implemented in the runtime yet"),
+                    ))
+                }
+            },
         }
     }
-    // Loaded input modules without a runtime are refused, never silently ignored.
+    // Input modules that run from module() alone (imklog, immark, impstats); a loaded input
+    // module without a runtime is refused, never silently ignored.
     for m in &cfg.modules {
-        if matches!(
-            m.name,
-            "imklog" | "immark" | "imfile" | "impstats" | "imrelp"
-        ) {
-            return Err(located(
-                &m.loc,
-                format!("module '{}' is not implemented in the runtime yet (issue #4/#9); remove it or use oxsyslogd -N1 only", m.name),
-            ));
+        match input::plan_module(m, cfg)? {
+            Some(src) => out.push(PlannedInput {
+                flags: src.flags(),
+                name: src.name(),
+                plan: InputPlan::Other(src),
+                ruleset: default_rs,
+            }),
+            None => {
+                let has_instances = cfg.inputs.iter().any(|i| i.module == m.name);
+                let runs_here = matches!(m.name, "imtcp" | "imptcp" | "imudp" | "imuxsock");
+                let is_input = crate::config::schema::modules::find_module(m.name)
+                    .is_some_and(|x| x.kind == crate::config::schema::modules::ModKind::Input);
+                if is_input && !runs_here && !has_instances {
+                    return Err(located(
+                        &m.loc,
+                        format!(
+                            "module '{}' is not implemented in the runtime yet; remove it or use oxsyslogd -N1 only",
+                            m.name
+                        ),
+                    ));
+                }
+            }
         }
     }
     Ok(out)
-}
-
-/// omdiscard: takes messages and does nothing.
-struct Discard;
-
-impl Output for Discard {
-    fn process(&mut self, _m: crate::message::MsgRef<'_>, _env: &RenderEnv) {}
-    fn end_batch(&mut self) {}
-}
-
-fn build_outputs(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Output>>, String> {
-    let mut outs: Vec<Box<dyn Output>> = Vec::new();
-    for a in &cfg.actions {
-        let out: Box<dyn Output> = match a.module {
-            "omfile" => {
-                let module = cfg.module("omfile").map(|m| &m.params);
-                let settings = file::FileSettings::from_params(&a.params, module)
-                    .map_err(|e| located(&a.loc, format!("omfile: {e}")))?;
-                let tname = a.params.str("template").unwrap_or("RSYSLOG_FileFormat");
-                let t = templates
-                    .get(tname)
-                    .ok_or_else(|| located(&a.loc, format!("template '{tname}' not found")))?
-                    .clone();
-                Box::new(file::FileOutput::new(settings, t))
-            }
-            "omdiscard" => Box::new(Discard),
-            "omusrmsg" => {
-                let users = a.params.str("users").unwrap_or("*");
-                let default = if crate::output::usrmsg::UsrMsg::is_wall(users) { " WallFmt" } else { " StdUsrMsgFmt" };
-                let tname = a.params.str("template").unwrap_or(default);
-                let t = templates
-                    .get(tname)
-                    .ok_or_else(|| located(&a.loc, format!("template '{tname}' not found")))?
-                    .clone();
-                Box::new(crate::output::usrmsg::UsrMsg::new(users, t))
-            }
-            other => {
-                return Err(located(
-                    &a.loc,
-                    format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, ompipe/omprog: #4, omrelp: #9, omkafka: #12, omaudit: #10)"),
-                ))
-            }
-        };
-        outs.push(out);
-    }
-    Ok(outs)
 }
 
 /// Runs the daemon until SIGTERM/SIGINT. Returns a startup error (one line, located) or Ok.
@@ -432,7 +415,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let parse_opts = Arc::new(ParseOptions::from_config(&cfg));
     let local_host: Arc<str> = Arc::from(local_hostname(&cfg));
     let mut env = RenderEnv::from_config(&cfg, &local_host);
-    let outputs = build_outputs(&cfg, &templates)?;
+    let outputs = crate::output::build_all(&cfg, &templates)?;
     let planned = plan_inputs(&cfg, &rulesets)?;
     let default_rs = rulesets.index(&cfg.default_ruleset).unwrap_or(0);
     // Input 0 is the daemon itself (internal messages).
@@ -499,6 +482,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                         ctx,
                     )));
                 }
+                InputPlan::Other(src) => tasks.push(src.start(ctx)?),
             }
         }
         Ok::<(), String>(())

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
+use crate::config::model::{Config, Input, ModuleLoad};
 use crate::message::{Batch, Peer};
 use crate::parse::{InputFlags, ParseOptions, Received};
 
@@ -112,4 +113,31 @@ impl Ctx {
         batch.peers.push(peer.clone());
         (batch.peers.len() - 1) as u32
     }
+}
+
+/// An input that is not a socket listener (imfile, imklog, immark, impstats …): planned from
+/// the config before start, started inside the I/O runtime with its `Ctx`.
+pub trait Source: Send {
+    /// `inputname` of its messages.
+    fn name(&self) -> String;
+    /// How its messages are parsed.
+    fn flags(&self) -> InputFlags {
+        InputFlags::default()
+    }
+    /// Starts the input (called inside the tokio runtime). Errors are startup errors.
+    fn start(self: Box<Self>, ctx: Ctx) -> Result<tokio::task::JoinHandle<()>, String>;
+}
+
+/// Plans an `input(type=…)` instance of a module other than imtcp/imudp/imuxsock.
+/// `Ok(None)`: the runtime does not have that module yet (a startup error).
+pub fn plan_instance(i: &Input, cfg: &Config) -> Result<Option<Box<dyn Source>>, String> {
+    let _ = (i, cfg);
+    Ok(None)
+}
+
+/// Plans an input that runs from `module(load=…)` alone (imklog, immark, impstats).
+/// `Ok(None)`: the module has no such input (or none yet).
+pub fn plan_module(m: &ModuleLoad, cfg: &Config) -> Result<Option<Box<dyn Source>>, String> {
+    let _ = (m, cfg);
+    Ok(None)
 }

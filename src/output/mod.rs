@@ -4,8 +4,9 @@
 pub mod file;
 pub mod usrmsg;
 
+use crate::config::model::{Action, Config};
 use crate::message::MsgRef;
-use crate::template::RenderEnv;
+use crate::template::{RenderEnv, Templates};
 
 /// What an action does with messages. Called from the processing thread only.
 pub trait Output: Send {
@@ -22,4 +23,61 @@ pub trait Output: Send {
         self.end_batch();
         0
     }
+}
+
+/// omdiscard: takes messages and does nothing.
+struct Discard;
+
+impl Output for Discard {
+    fn process(&mut self, _m: MsgRef<'_>, _env: &RenderEnv) {}
+    fn end_batch(&mut self) {}
+}
+
+fn located(a: &Action, msg: impl std::fmt::Display) -> String {
+    format!("{}: error: {msg}", a.loc)
+}
+
+/// The template an action names (or its module's default), resolved.
+pub fn template_for(
+    a: &Action,
+    templates: &Templates,
+    default: &str,
+) -> Result<std::sync::Arc<crate::template::Template>, String> {
+    let tname = a.params.str("template").unwrap_or(default);
+    templates
+        .get(tname)
+        .cloned()
+        .ok_or_else(|| located(a, format!("template '{tname}' not found")))
+}
+
+/// Builds the output of one action. Each module is one arm here and one file in this folder.
+pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn Output>, String> {
+    Ok(match a.module {
+        "omfile" => {
+            let module = cfg.module("omfile").map(|m| &m.params);
+            let settings = file::FileSettings::from_params(&a.params, module)
+                .map_err(|e| located(a, format!("omfile: {e}")))?;
+            Box::new(file::FileOutput::new(settings, template_for(a, templates, "RSYSLOG_FileFormat")?))
+        }
+        "omdiscard" => Box::new(Discard),
+        "omusrmsg" => {
+            let users = a.params.str("users").unwrap_or("*");
+            let default = if usrmsg::UsrMsg::is_wall(users) { " WallFmt" } else { " StdUsrMsgFmt" };
+            Box::new(usrmsg::UsrMsg::new(users, template_for(a, templates, default)?))
+        }
+        other => {
+            return Err(located(
+                a,
+                format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, omrelp: #9, omkafka: #12, omaudit: #10)"),
+            ))
+        }
+    })
+}
+
+/// Builds every action of the config, in order.
+pub fn build_all(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Output>>, String> {
+    cfg.actions
+        .iter()
+        .map(|a| build(a, cfg, templates))
+        .collect()
 }

@@ -224,6 +224,13 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
             None => Ok(default_rs),
         }
     };
+    // A security setting must never be accepted unenforced.
+    if let Some(a) = cfg.allowed_senders.first() {
+        return Err(located(
+            &a.loc,
+            "$AllowedSender is not enforced by the runtime yet; refusing to start",
+        ));
+    }
     let net = InputFlags::default();
     // imuxsock's system socket, unless SysSock.Use="off".
     if let Some(m) = cfg.module("imuxsock") {
@@ -402,6 +409,7 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
 
 /// Runs the daemon until SIGTERM/SIGINT. Returns a startup error (one line, located) or Ok.
 pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
+    crate::runtime_support::check(&cfg)?;
     // `$Umask` / global(umask=): the process umask for every file and socket we create.
     if let Some(PValue::Mode(m)) = cfg.globals.get("umask") {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(

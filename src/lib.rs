@@ -9,3 +9,4 @@ pub mod message;
 pub mod output;
 pub mod parse;
 pub mod template;
+pub mod runtime_support;

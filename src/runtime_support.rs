@@ -1,0 +1,296 @@
+//! What the running daemon honours today, parameter by parameter. `-N1` checks a config against
+//! everything rsyslog 8.2302 knows; starting the daemon additionally requires that every
+//! parameter that is *set* is one the runtime really implements — a setting accepted but not
+//! enforced would be a lie (and for `$AllowedSender`, privilege drop or queues, a hole). As
+//! modules land, their parameters are added here.
+
+use crate::config::diagnostics::Location;
+use crate::config::model::{Config, PValue, Params};
+
+/// Globals the runtime honours (others are refused at start when set).
+const GLOBALS: &[&str] = &[
+    "workDirectory",
+    "localHostname",
+    "preserveFQDN",
+    "maxMessageSize",
+    "umask",
+    "net.enableDNS",
+    "processInternalMessages",
+    "internalmsg.severity",
+    "parser.controlCharacterEscapePrefix",
+    "parser.dropTrailingLFOnReception",
+    "parser.escapeControlCharactersOnReceive",
+    "parser.spaceLFOnReceive",
+    "parser.escape8BitCharactersOnReceive",
+    "parser.escapeControlCharacterTab",
+    "parser.escapeControlCharactersCStyle",
+    "parser.parseHostnameAndTag",
+    "parser.permitSlashInProgramName",
+    // Only used by TLS listeners/actions, which are refused at start until issue #8.
+    "defaultNetstreamDriver",
+    "defaultNetstreamDriverCAFile",
+    "defaultNetstreamDriverCertFile",
+    "defaultNetstreamDriverKeyFile",
+    "debug.onShutdown",
+    "debug.logFile",
+    "errorMessagesToStderr.maxNumber",
+    "abortOnUncleanConfig",
+    "shutdown.enable.ctlc",
+];
+
+/// main_queue() parameters honoured.
+const MAIN_QUEUE: &[&str] = &["queue.timeoutShutdown"];
+
+/// Module-level parameters honoured, per module.
+const MODULE_PARAMS: &[(&str, &[&str])] = &[
+    (
+        "imuxsock",
+        &[
+            "SysSock.Use",
+            "SysSock.Name",
+            "SysSock.IgnoreTimestamp",
+            "SysSock.UseSpecialParser",
+            "SysSock.UseSysTimeStamp",
+            "SysSock.ParseHostname",
+        ],
+    ),
+    ("imudp", &[]),
+    (
+        "imtcp",
+        &[
+            "MaxSessions",
+            "KeepAlive",
+            "AddtlFrameDelimiter",
+            "DisableLFDelimiter",
+            "maxFrameSize",
+            "discardTruncatedMsg",
+            "SupportOctetCountedFraming",
+            "StreamDriver.Mode",
+        ],
+    ),
+    (
+        "omfile",
+        &[
+            "template",
+            "fileCreateMode",
+            "dirCreateMode",
+            "fileOwner",
+            "fileGroup",
+            "dirOwner",
+            "dirGroup",
+        ],
+    ),
+];
+
+/// Instance parameters honoured, per module (`input()` and `action()`); common action
+/// parameters are in `ACTION_COMMON`.
+const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
+    (
+        "imtcp",
+        &[
+            "type",
+            "port",
+            "address",
+            "name",
+            "ruleset",
+            "listenPortFileName",
+            "SupportOctetCountedFraming",
+            "AddtlFrameDelimiter",
+            "DisableLFDelimiter",
+            "framingfix.cisco.asa",
+            "MaxSessions",
+            "maxFrameSize",
+            "discardTruncatedMsg",
+            "KeepAlive",
+            "defaultTZ",
+            "StreamDriver.Mode",
+        ],
+    ),
+    (
+        "imptcp",
+        &[
+            "type",
+            "port",
+            "address",
+            "name",
+            "ruleset",
+            "listenPortFileName",
+            "KeepAlive",
+            "defaultTZ",
+        ],
+    ),
+    (
+        "imudp",
+        &[
+            "type",
+            "port",
+            "address",
+            "name",
+            "ruleset",
+            "rcvbufSize",
+            "defaultTZ",
+        ],
+    ),
+    (
+        "imuxsock",
+        &[
+            "type",
+            "Socket",
+            "CreatePath",
+            "HostName",
+            "IgnoreTimestamp",
+            "UseSpecialParser",
+            "UseSysTimeStamp",
+            "ParseHostname",
+            "ruleset",
+        ],
+    ),
+    (
+        "omfile",
+        &[
+            "type",
+            "file",
+            "template",
+            "fileCreateMode",
+            "dirCreateMode",
+            "createDirs",
+            "fileOwner",
+            "fileOwnerNum",
+            "fileGroup",
+            "fileGroupNum",
+            "dirOwner",
+            "dirOwnerNum",
+            "dirGroup",
+            "dirGroupNum",
+            "sync",
+            "ioBufferSize",
+            "failOnChOwnFailure",
+            "flushOnTXEnd",
+            "asyncWriting",
+            "flushInterval",
+        ],
+    ),
+    ("omusrmsg", &["type", "users", "template"]),
+    ("omdiscard", &["type"]),
+];
+
+/// Common `action()` parameters honoured.
+const ACTION_COMMON: &[&str] = &["type", "name"];
+
+fn allowed(list: &[&str], name: &str) -> bool {
+    list.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+fn module_list<'a>(table: &'a [(&str, &'a [&str])], module: &str) -> Option<&'a [&'a str]> {
+    table
+        .iter()
+        .find(|(m, _)| m.eq_ignore_ascii_case(module))
+        .map(|(_, l)| *l)
+}
+
+fn refuse(loc: &Location, what: &str, name: &str) -> String {
+    format!("{loc}: error: {what} parameter '{name}' is accepted by the config check but not implemented by the oxsyslogd runtime yet; refusing to start rather than ignore it")
+}
+
+fn check_params(p: &Params, list: &[&str], what: &str) -> Result<(), String> {
+    for s in &p.0 {
+        if !allowed(list, s.name) {
+            return Err(refuse(&s.loc, what, s.name));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses to start when the config sets something the runtime does not implement.
+pub fn check(cfg: &Config) -> Result<(), String> {
+    if let Some(a) = cfg.allowed_senders.first() {
+        return Err(format!(
+            "{}: error: $AllowedSender is not enforced by the oxsyslogd runtime yet; refusing to start rather than accept every sender",
+            a.loc
+        ));
+    }
+    for l in &cfg.legacy_only {
+        let harmless = l.directive.eq_ignore_ascii_case("RepeatedMsgReduction") && l.value == "off";
+        if !harmless {
+            return Err(format!(
+                "{}: error: ${} is not implemented by the oxsyslogd runtime yet; refusing to start rather than ignore it",
+                l.loc, l.directive
+            ));
+        }
+    }
+    check_params(&cfg.globals, GLOBALS, "global()")?;
+    check_params(&cfg.main_queue, MAIN_QUEUE, "main_queue()")?;
+    for m in &cfg.modules {
+        if let Some(list) = module_list(MODULE_PARAMS, m.name) {
+            check_params(&m.params, list, &format!("module(load=\"{}\")", m.name))?;
+        }
+    }
+    for i in &cfg.inputs {
+        if let Some(list) = module_list(INSTANCE_PARAMS, i.module) {
+            check_params(&i.params, list, &format!("input(type=\"{}\")", i.module))?;
+        }
+    }
+    for a in &cfg.actions {
+        if let Some(list) = module_list(INSTANCE_PARAMS, a.module) {
+            for s in &a.params.0 {
+                if !allowed(list, s.name) && !allowed(ACTION_COMMON, s.name) {
+                    return Err(refuse(
+                        &s.loc,
+                        &format!("action(type=\"{}\")", a.module),
+                        s.name,
+                    ));
+                }
+            }
+        }
+    }
+    for r in &cfg.rulesets {
+        // parser=[…] chains are honoured (parse options per ruleset).
+        if let Some(s) = r
+            .params
+            .0
+            .iter()
+            .find(|s| !allowed(&["name", "parser"], s.name))
+        {
+            let harmless = s.name.eq_ignore_ascii_case("queue.type")
+                && matches!(&s.value, PValue::Str(t) if t.eq_ignore_ascii_case("Direct"));
+            if !harmless {
+                return Err(refuse(
+                    &s.loc,
+                    &format!("ruleset(name=\"{}\")", r.name),
+                    s.name,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_text;
+
+    fn start_check(conf: &str) -> Result<(), String> {
+        let l = load_text("t.conf", conf);
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        check(&l.config)
+    }
+
+    #[test]
+    fn security_settings_are_never_accepted_unenforced() {
+        let e = start_check("$AllowedSender UDP, 127.0.0.1\n*.* /tmp/x\n").unwrap_err();
+        assert!(
+            e.contains("t.conf:1:") && e.contains("AllowedSender"),
+            "{e}"
+        );
+        let e = start_check("global(privdrop.user.name=\"root\")\n*.* /tmp/x\n").unwrap_err();
+        assert!(e.contains("privdrop.user.name"), "{e}");
+        let e = start_check("*.* action(type=\"omfile\" file=\"/tmp/x\" queue.type=\"Disk\" queue.filename=\"q\")\n").unwrap_err();
+        assert!(e.contains("queue.type"), "{e}");
+    }
+
+    #[test]
+    fn implemented_settings_start() {
+        start_check("module(load=\"imtcp\" MaxSessions=\"10\")\ninput(type=\"imtcp\" port=\"0\" listenPortFileName=\"/tmp/p\")\n$FileOwner root\n$FileCreateMode 0640\n*.* -/tmp/x;RSYSLOG_TraditionalFileFormat\n").unwrap();
+    }
+}

@@ -41,6 +41,12 @@ pub fn dump(cfg: &Config) -> String {
         o.push_str(")\n");
     }
     for t in &cfg.templates {
+        if t.legacy {
+            // A legacy template keeps its line form: its text has the legacy escapes, which
+            // a RainerScript string= would not give it.
+            legacy_template(&mut o, t);
+            continue;
+        }
         o.push_str("template(");
         params(&mut o, &t.params);
         o.push(')');
@@ -109,6 +115,33 @@ pub fn dump(cfg: &Config) -> String {
         body(&mut o, cfg, &r.body, 0);
     }
     o
+}
+
+fn legacy_template(o: &mut String, t: &Template) {
+    let _ = write!(o, "$template {},", t.name);
+    match (
+        t.params.str("type"),
+        t.params.str("plugin"),
+        t.params.str("string"),
+    ) {
+        (Some("plugin"), Some(p), _) => {
+            let _ = write!(o, "={p}");
+        }
+        (_, _, s) => {
+            let _ = write!(o, "\"{}\"", s.unwrap_or(""));
+            for (param, opt) in [
+                ("option.sql", "sql"),
+                ("option.stdsql", "stdsql"),
+                ("option.json", "json"),
+                ("option.casesensitive", "casesensitive"),
+            ] {
+                if matches!(t.params.get(param), Some(PValue::Bool(true))) {
+                    let _ = write!(o, ",{opt}");
+                }
+            }
+        }
+    }
+    o.push('\n');
 }
 
 fn indent(o: &mut String, depth: usize) {
@@ -304,5 +337,23 @@ pub fn expr(e: &Expr) -> String {
         Expr::Not(x) => format!("not ({})", expr(x)),
         Expr::Neg(x) => format!("-({})", expr(x)),
         Expr::Bin(op, l, r) => format!("({} {} {})", expr(l), op.symbol(), expr(r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_text;
+
+    #[test]
+    fn legacy_templates_keep_their_line_form() {
+        let l = load_text(
+            "t.conf",
+            "$template t,\"%msg%\\n\",sql,nosql,json,jsonf\ntemplate(name=\"r\" type=\"string\" string=\"%msg%\\n\")\n*.* /x;t\n",
+        );
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        let d = super::dump(&l.config);
+        // nosql cleared sql; jsonf is ignored on legacy lines (as rsyslog 8.2302 does)
+        assert!(d.contains("$template t,\"%msg%\\n\",json\n"), "{d}");
+        assert!(d.contains("template(name=\"r\" type=\"string\" string=\"%msg%\\n\")"), "{d}");
     }
 }

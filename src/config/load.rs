@@ -685,7 +685,7 @@ impl Loader {
                 params: pp,
             });
         }
-        self.add_template(name, p, tparts, loc);
+        self.add_template(name, p, tparts, loc, false);
     }
 
     /// Checks the property names in a string template (`%name:…%`).
@@ -727,6 +727,7 @@ impl Loader {
         params: Params,
         parts: Vec<TemplatePart>,
         loc: &Location,
+        legacy: bool,
     ) {
         if let Some(t) = self.cfg.template(&name) {
             let first = t.loc.clone();
@@ -750,6 +751,7 @@ impl Loader {
             params,
             parts,
             loc: loc.clone(),
+            legacy,
         });
     }
 
@@ -1467,9 +1469,17 @@ impl Loader {
                     "sql" => "option.sql",
                     "stdsql" => "option.stdsql",
                     "json" => "option.json",
-                    "jsonf" => "option.jsonf",
+                    // rsyslog 8.2302 accepts `jsonf` on legacy lines but ignores it.
+                    "jsonf" => continue,
                     "casesensitive" => "option.casesensitive",
-                    "nosql" => continue,
+                    // `nosql` clears an earlier `sql`/`stdsql`.
+                    "nosql" => {
+                        params.0.retain(|s| {
+                            !s.name.eq_ignore_ascii_case("option.sql")
+                                && !s.name.eq_ignore_ascii_case("option.stdsql")
+                        });
+                        continue;
+                    }
                     o if o.starts_with('#') => break,
                     _ => {
                         self.err(loc, format!("$template '{name}': invalid option '{opt}'"));
@@ -1489,7 +1499,7 @@ impl Loader {
         if let Some(text) = params.str("string").map(str::to_string) {
             self.check_template_string(&name, &text, loc);
         }
-        self.add_template(name, params, Vec::new(), loc);
+        self.add_template(name, params, Vec::new(), loc, true);
     }
 
     /// `$outchannel name,file[,maxsize[,command]]`: kept as omfile rotation settings.

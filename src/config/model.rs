@@ -112,6 +112,9 @@ pub struct Template {
     pub params: Params,
     pub parts: Vec<TemplatePart>,
     pub loc: Location,
+    /// Written as a legacy `$template` line: its text still gets the legacy template escapes
+    /// (`\n`, `\%`, `\<decimal>` …), unlike a RainerScript `string=`.
+    pub legacy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

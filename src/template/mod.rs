@@ -250,13 +250,9 @@ fn pv_bool(v: &PValue) -> bool {
 }
 
 /// Whether a `type="string"` template came from a legacy `$template` line (whose text still
-/// needs the legacy escapes). The loader gives every parameter of a legacy template the
-/// location of the line itself; RainerScript parameters carry their own positions.
+/// needs the legacy escapes).
 fn is_legacy(t: &model::Template) -> bool {
-    t.params
-        .get_setting("string")
-        .is_some_and(|s| s.loc == t.loc)
-        && t.params.get_setting("type").is_some_and(|s| s.loc == t.loc)
+    t.legacy
 }
 
 /// libestr's `es_unescapeStr` (0.1.11), the second escape pass `constant(value=…)` gets.

@@ -15,6 +15,11 @@ const GLOBALS: &[&str] = &[
     "maxMessageSize",
     "umask",
     "net.enableDNS",
+    // $AllowedSender (src/input/acl.rs); net.permitACLWarning has no effect in 8.2302
+    // (glbl.c compares it under another name), refusals are always reported
+    "net.aclAddHostnameOnFail",
+    "net.aclResolveHostname",
+    "net.permitACLWarning",
     "processInternalMessages",
     "internalmsg.severity",
     "parser.controlCharacterEscapePrefix",
@@ -36,6 +41,12 @@ const GLOBALS: &[&str] = &[
     "errorMessagesToStderr.maxNumber",
     "abortOnUncleanConfig",
     "shutdown.enable.ctlc",
+    // privilege drop (src/privdrop.rs)
+    "privdrop.user.name",
+    "privdrop.user.id",
+    "privdrop.group.name",
+    "privdrop.group.id",
+    "privdrop.group.keepSupplemental",
 ];
 
 /// main_queue() parameters honoured.
@@ -52,6 +63,13 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
             "SysSock.UseSpecialParser",
             "SysSock.UseSysTimeStamp",
             "SysSock.ParseHostname",
+            // src/input/creds.rs, src/input/ratelimit.rs
+            "SysSock.UsePIDFromSystem",
+            "SysSock.Annotate",
+            "SysSock.IgnoreOwnMessages",
+            "SysSock.RateLimit.Interval",
+            "SysSock.RateLimit.Burst",
+            "SysSock.RateLimit.Severity",
         ],
     ),
     ("imudp", &[]),
@@ -66,6 +84,57 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
             "discardTruncatedMsg",
             "SupportOctetCountedFraming",
             "StreamDriver.Mode",
+        ],
+    ),
+    (
+        "imfile",
+        &[
+            "pollingInterval",
+            "mode",
+            "statefile.directory",
+            "normalizePath",
+            "readTimeout",
+        ],
+    ),
+    (
+        "imklog",
+        &[
+            "ruleset",
+            "logPath",
+            "permitNonKernelFacility",
+            "consoleLogLevel",
+            "parseKernelTimestamp",
+            "keepKernelTimestamp",
+            // stored but unused by 8.2302 itself
+            "internalMsgFacility",
+            // a non-zero interval is refused by src/input/klog.rs
+            "ratelimitInterval",
+            "ratelimitBurst",
+        ],
+    ),
+    (
+        "immark",
+        &[
+            "ruleset",
+            "markMessageText",
+            "use.syslogCall",
+            // only matters with action.writeAllMarkMessages="off", which is refused
+            "use.markFlag",
+            "interval",
+        ],
+    ),
+    (
+        "impstats",
+        &[
+            "interval",
+            "facility",
+            "severity",
+            "format",
+            "log.syslog",
+            "log.file",
+            "resetCounters",
+            "bracketing",
+            "ruleset",
         ],
     ),
     (
@@ -143,6 +212,13 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "UseSysTimeStamp",
             "ParseHostname",
             "ruleset",
+            // src/input/creds.rs, src/input/ratelimit.rs
+            "UsePIDFromSystem",
+            "Annotate",
+            "IgnoreOwnMessages",
+            "RateLimit.Interval",
+            "RateLimit.Burst",
+            "RateLimit.Severity",
         ],
     ),
     (
@@ -168,6 +244,62 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "flushOnTXEnd",
             "asyncWriting",
             "flushInterval",
+            "dynaFile",
+            "dynaFileCacheSize",
+        ],
+    ),
+    ("ompipe", &["type", "pipe", "template"]),
+    (
+        "omprog",
+        &[
+            "type",
+            "binary",
+            "template",
+            "confirmMessages",
+            "confirmTimeout",
+            "reportFailures",
+            "useTransactions",
+            "beginTransactionMark",
+            "commitTransactionMark",
+            "forceSingleInstance",
+            "hup.signal",
+            "signalOnClose",
+            "closeTimeout",
+            "killUnresponsive",
+            "output",
+            "fileCreateMode",
+            "action.resumeInterval",
+        ],
+    ),
+    (
+        "imfile",
+        &[
+            "type",
+            "File",
+            "Tag",
+            "Facility",
+            "Severity",
+            "ruleset",
+            "readMode",
+            "startmsg.regex",
+            "endmsg.regex",
+            "escapeLF",
+            "escapeLF.replacement",
+            "reopenOnTruncate",
+            "freshStartTail",
+            "trimLineOverBytes",
+            "discardTruncatedMsg",
+            "removeStateOnDelete",
+            "deleteStateOnFileDelete",
+            "readTimeout",
+            "persistStateInterval",
+            "persistStateAfterSubmission",
+            // stored but never used by rsyslog 8.2302's imfile (state files are named by inode)
+            "stateFile",
+            // only how many lines rsyslog reads from one file before turning to the next;
+            // every oxsyslogd imfile input reads in its own task
+            "maxLinesAtOnce",
+            "needParse",
         ],
     ),
     ("omusrmsg", &["type", "users", "template"]),
@@ -203,12 +335,7 @@ fn check_params(p: &Params, list: &[&str], what: &str) -> Result<(), String> {
 
 /// Refuses to start when the config sets something the runtime does not implement.
 pub fn check(cfg: &Config) -> Result<(), String> {
-    if let Some(a) = cfg.allowed_senders.first() {
-        return Err(format!(
-            "{}: error: $AllowedSender is not enforced by the oxsyslogd runtime yet; refusing to start rather than accept every sender",
-            a.loc
-        ));
-    }
+    // $AllowedSender is enforced by imudp and imtcp (src/input/acl.rs).
     for l in &cfg.legacy_only {
         let harmless = l.directive.eq_ignore_ascii_case("RepeatedMsgReduction") && l.value == "off";
         if !harmless {
@@ -278,19 +405,15 @@ mod tests {
 
     #[test]
     fn security_settings_are_never_accepted_unenforced() {
-        let e = start_check("$AllowedSender UDP, 127.0.0.1\n*.* /tmp/x\n").unwrap_err();
-        assert!(
-            e.contains("t.conf:1:") && e.contains("AllowedSender"),
-            "{e}"
-        );
-        let e = start_check("global(privdrop.user.name=\"root\")\n*.* /tmp/x\n").unwrap_err();
-        assert!(e.contains("privdrop.user.name"), "{e}");
+        // $AllowedSender is enforced (src/input/acl.rs): it starts
+        start_check("$AllowedSender UDP, 127.0.0.1\n*.* /tmp/x\n").unwrap();
         let e = start_check("*.* action(type=\"omfile\" file=\"/tmp/x\" queue.type=\"Disk\" queue.filename=\"q\")\n").unwrap_err();
         assert!(e.contains("queue.type"), "{e}");
     }
 
     #[test]
     fn implemented_settings_start() {
+        start_check("global(privdrop.user.name=\"root\" privdrop.group.id=\"1\")\n$PrivDropToUserID 0\nmodule(load=\"imklog\" logPath=\"/x\" parseKernelTimestamp=\"on\")\nmodule(load=\"immark\" interval=\"1\")\n*.* /tmp/x\n").unwrap();
         start_check("module(load=\"imtcp\" MaxSessions=\"10\")\ninput(type=\"imtcp\" port=\"0\" listenPortFileName=\"/tmp/p\")\n$FileOwner root\n$FileCreateMode 0640\n*.* -/tmp/x;RSYSLOG_TraditionalFileFormat\n").unwrap();
     }
 }

@@ -2,8 +2,15 @@
 //! the batches to the processing thread through a bounded channel (stream inputs wait when it
 //! is full: back-pressure; datagram inputs count what they must drop).
 
+pub mod acl;
+pub mod creds;
 pub mod dns;
+pub mod file;
 pub mod framing;
+pub mod klog;
+pub mod mark;
+pub mod pstats;
+pub mod ratelimit;
 pub mod tcp;
 pub mod udp;
 pub mod uxsock;
@@ -37,6 +44,8 @@ pub struct Ctx {
     /// Where operator-facing notices go (internal messages).
     pub notices: crate::engine::Notices,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// `$AllowedSender` list of this input's protocol (`None`: everyone is allowed).
+    pub acl: Option<Arc<acl::Acl>>,
 }
 
 impl Ctx {
@@ -131,13 +140,19 @@ pub trait Source: Send {
 /// Plans an `input(type=…)` instance of a module other than imtcp/imudp/imuxsock.
 /// `Ok(None)`: the runtime does not have that module yet (a startup error).
 pub fn plan_instance(i: &Input, cfg: &Config) -> Result<Option<Box<dyn Source>>, String> {
-    let _ = (i, cfg);
-    Ok(None)
+    match i.module {
+        "imfile" => Ok(Some(Box::new(file::plan(i, cfg)?))),
+        _ => Ok(None),
+    }
 }
 
 /// Plans an input that runs from `module(load=…)` alone (imklog, immark, impstats).
 /// `Ok(None)`: the module has no such input (or none yet).
 pub fn plan_module(m: &ModuleLoad, cfg: &Config) -> Result<Option<Box<dyn Source>>, String> {
-    let _ = (m, cfg);
-    Ok(None)
+    match m.name {
+        "imklog" => Ok(Some(Box::new(klog::plan(m, cfg)?))),
+        "immark" => Ok(Some(Box::new(mark::plan(m, cfg)?))),
+        "impstats" => Ok(Some(Box::new(pstats::plan(m, cfg)?))),
+        _ => Ok(None),
+    }
 }

@@ -482,6 +482,67 @@ pub fn push_message(
     true
 }
 
+/// Fills a message directly, without parsing, the way inputs that build their messages
+/// themselves do (imfile): `rawmsg` = `msg` = `msg_bytes` (no sanitising, no PRI), TAG and
+/// HOSTNAME set as given, facility/severity from the input, `timereported` = reception time,
+/// `parsesuccess` off. `rx.peer` must index a peer (fromhost) already in `batch.peers`.
+/// Returns false (nothing appended) for an empty message.
+pub fn push_local_message(
+    batch: &mut Batch,
+    msg_bytes: &[u8],
+    tag: &[u8],
+    hostname: &[u8],
+    facility: u8,
+    severity: u8,
+    rx: &Received,
+) -> bool {
+    if msg_bytes.is_empty() {
+        return false;
+    }
+    let base = batch.data.len();
+    batch.data.extend_from_slice(msg_bytes);
+    let n = msg_bytes.len();
+    batch.data.push(0);
+    let after_pri = base + pri::raw_after_pri_offset(&batch.data[base..base + n]);
+    let h = batch.data.len();
+    batch.data.extend_from_slice(hostname);
+    // a hostname span must never be `Span::EMPTY` (that means "use fromhost")
+    let hostname = Span::new(h.max(1)..batch.data.len().max(h.max(1)));
+    let t = batch.data.len();
+    batch.data.extend_from_slice(tag);
+    let tag_span = Span::new(t..batch.data.len());
+    let d = batch.data.len();
+    batch.data.push(b'-');
+    let dash = Span::new(d..d + 1);
+    let tag_bytes = &batch.data[tag_span.range()];
+    let pn = programname(tag_bytes, false).len();
+    let procid = procid_from_tag(tag_bytes).map(|p| {
+        let off = t + (p.as_ptr() as usize - tag_bytes.as_ptr() as usize);
+        Span::new(off..off + p.len())
+    });
+    batch.msgs.push(Message {
+        raw: Span::new(base..base + n),
+        after_pri: after_pri as u32,
+        facility: facility.min(crate::message::FAC_INVLD),
+        severity: severity & 7,
+        protocol_version: 0,
+        hostname,
+        tag: tag_span,
+        msg: Span::new(base..base + n),
+        app_name: if pn == 0 { dash } else { Span::new(t..t + pn) },
+        procid: procid.unwrap_or(dash),
+        msgid: dash,
+        structured_data: dash,
+        time_generated: rx.time,
+        time_generated_unix: rx.unix,
+        peer: rx.peer,
+        input: rx.input,
+        parsed: false,
+        ..Message::default()
+    });
+    true
+}
+
 struct Ux {
     facility: u8,
     severity: u8,

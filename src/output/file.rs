@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,11 @@ impl FileSettings {
         };
         let path = match action.str("file") {
             Some(p) => PathBuf::from(p),
-            None => return Err("dynaFile actions arrive with issue #4 (dynafiles)".into()),
+            // A dynafile action: the path is rendered per message (see dynafile.rs).
+            None if action.contains("dynaFile") => PathBuf::new(),
+            None => {
+                return Err("either the \"file\" or \"dynafile\" parameter must be given".into())
+            }
         };
         let mode = |name: &str, default: u32| match get(name) {
             Some(PValue::Mode(m)) => *m,
@@ -103,6 +107,62 @@ impl FileSettings {
     }
 }
 
+/// Creates the missing parent directories of `path` one by one, as rsyslog's
+/// `makeFileParentDirs`: each gets `dirCreateMode` (under the umask) and `dirOwner`/`dirGroup`.
+fn make_parent_dirs(path: &Path, s: &FileSettings) -> Result<(), String> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut missing = Vec::new();
+    let mut d = Some(dir);
+    while let Some(x) = d.filter(|x| !x.as_os_str().is_empty() && !x.exists()) {
+        missing.push(x);
+        d = x.parent();
+    }
+    for x in missing.into_iter().rev() {
+        match std::fs::DirBuilder::new().mode(s.dir_mode).create(x) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("cannot create directory {}: {e}", x.display())),
+        }
+        if s.dir_owner.is_some() || s.dir_group.is_some() {
+            if let Err(e) = std::os::unix::fs::chown(x, s.dir_owner, s.dir_group) {
+                if s.fail_on_chown_failure {
+                    return Err(format!("{}: cannot set owner/group: {e}", x.display()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens (creating it and its directories when configured) a log file for appending, with
+/// the action's file mode, owner and group applied to a newly created file.
+pub fn open_log_file(path: &Path, s: &FileSettings) -> Result<File, String> {
+    let existed = path.exists();
+    if !existed && s.create_dirs {
+        make_parent_dirs(path, s)?;
+    }
+    let f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(s.file_mode)
+        .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if !existed && (s.owner.is_some() || s.group.is_some()) {
+        if let Err(e) = std::os::unix::fs::chown(path, s.owner, s.group) {
+            if s.fail_on_chown_failure {
+                return Err(format!("{}: cannot set owner/group: {e}", path.display()));
+            }
+        }
+    }
+    Ok(f)
+}
+
 /// A static-file action.
 pub struct FileOutput {
     settings: FileSettings,
@@ -136,39 +196,7 @@ impl FileOutput {
     }
 
     fn open(&mut self) -> Result<File, String> {
-        let s = &self.settings;
-        if s.create_dirs {
-            if let Some(dir) = s
-                .path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-            {
-                std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(s.dir_mode)
-                    .create(dir)
-                    .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
-                if s.dir_owner.is_some() || s.dir_group.is_some() {
-                    let _ = std::os::unix::fs::chown(dir, s.dir_owner, s.dir_group);
-                }
-            }
-        }
-        let existed = s.path.exists();
-        let f = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(s.file_mode)
-            .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NOCTTY)
-            .open(&s.path)
-            .map_err(|e| format!("{}: {e}", s.path.display()))?;
-        if !existed && (s.owner.is_some() || s.group.is_some()) {
-            if let Err(e) = std::os::unix::fs::chown(&s.path, s.owner, s.group) {
-                if s.fail_on_chown_failure {
-                    return Err(format!("{}: cannot set owner/group: {e}", s.path.display()));
-                }
-            }
-        }
-        Ok(f)
+        open_log_file(&self.settings.path, &self.settings)
     }
 
     /// Writes the collected batch; on failure counts the messages as lost and retries the

@@ -1,7 +1,10 @@
 //! Output modules (actions). Each renders its template into a buffer per batch and writes the
 //! whole batch at once.
 
+pub mod dynafile;
 pub mod file;
+pub mod pipe;
+pub mod prog;
 pub mod usrmsg;
 
 use crate::config::model::{Action, Config};
@@ -57,9 +60,18 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
             let module = cfg.module("omfile").map(|m| &m.params);
             let settings = file::FileSettings::from_params(&a.params, module)
                 .map_err(|e| located(a, format!("omfile: {e}")))?;
-            Box::new(file::FileOutput::new(settings, template_for(a, templates, "RSYSLOG_FileFormat")?))
+            let tpl = template_for(a, templates, "RSYSLOG_FileFormat")?;
+            match a.params.str("dynaFile").filter(|_| !a.params.contains("file")) {
+                Some(name) => {
+                    let path_tpl = templates.get(name).cloned().ok_or_else(|| located(a, format!("omfile: dynaFile template '{name}' not found")))?;
+                    Box::new(dynafile::DynaFileOutput::new(settings, path_tpl, tpl, dynafile::cache_size(&a.params)))
+                }
+                None => Box::new(file::FileOutput::new(settings, tpl)),
+            }
         }
         "omdiscard" => Box::new(Discard),
+        "ompipe" => Box::new(pipe::PipeOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)),
+        "omprog" => Box::new(prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?).map_err(|e| located(a, format!("omprog: {e}")))?),
         "omusrmsg" => {
             let users = a.params.str("users").unwrap_or("*");
             let default = if usrmsg::UsrMsg::is_wall(users) { " WallFmt" } else { " StdUsrMsgFmt" };

@@ -77,6 +77,11 @@ impl Decoder {
         }
     }
 
+    /// Bytes held for the message being decoded (never more than the maximum message size).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     fn submit(&mut self, out: &mut impl FnMut(&[u8])) {
         if !self.buf.is_empty() {
             out(&self.buf);

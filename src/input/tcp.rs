@@ -97,6 +97,11 @@ pub async fn serve(listener: TcpListener, s: TcpSettings, ctx: Ctx) {
 }
 
 async fn session(mut stream: TcpStream, addr: SocketAddr, s: TcpSettings, ctx: Ctx) {
+    if let Some(acl) = &ctx.acl {
+        if !super::acl::admit(acl, addr, &ctx.notices, true).await {
+            return;
+        }
+    }
     let ip = addr.ip().to_canonical();
     let host = match ctx.dns.cached(ip) {
         Some(h) => h,

@@ -106,6 +106,11 @@ pub async fn serve(sock: UdpSocket, ctx: Ctx) {
             }
             for (i, &(n, addr)) in got.iter().enumerate() {
                 let Some(addr) = addr else { continue };
+                if let Some(acl) = &ctx.acl {
+                    if !super::acl::admit(acl, addr, &ctx.notices, false).await {
+                        continue;
+                    }
+                }
                 let peer = match &last {
                     Some((a, p)) if *a == addr => p.clone(),
                     _ => {

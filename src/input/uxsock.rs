@@ -1,6 +1,9 @@
 //! imuxsock: unix datagram sockets (the system socket `/dev/log` or `SysSock.Name`, and extra
 //! sockets from `input(type="imuxsock" Socket=…)` / `$AddUnixListenSocket`). Local messages:
-//! fromhost is the local host, fromhost-ip 127.0.0.1.
+//! fromhost is the local host, fromhost-ip 127.0.0.1. With SO_PASSCRED the sender's
+//! credentials drive `UsePIDFromSystem`, `Annotate`, `IgnoreOwnMessages` and the per-process
+//! rate limits (src/input/creds.rs, src/input/ratelimit.rs); a socket systemd passed
+//! (LISTEN_FDS) for the path is used instead of creating one.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,10 +19,33 @@ pub struct UxSettings {
     pub create_path: bool,
     /// Host name to use as fromhost/hostname (`HostName=`); default the local host name.
     pub hostname: Option<String>,
+    /// Ask the kernel for the sender's credentials (SO_PASSCRED), as rsyslog does when any
+    /// of the settings below (or UseSysTimeStamp) needs them.
+    pub use_creds: bool,
+    /// `UsePIDFromSystem`: the sender's pid in the tag.
+    pub use_pid: bool,
+    /// `Annotate`: trusted properties appended to the message.
+    pub annotate: bool,
+    /// `IgnoreOwnMessages` (default: processInternalMessages).
+    pub ignore_own: bool,
+    /// `RateLimit.*` (interval 0: off).
+    pub ratelimit: super::ratelimit::RateLimit,
+    /// The socket came from systemd (LISTEN_FDS): never created nor removed by us.
+    pub activated: bool,
 }
 
-/// Creates the socket, replacing a stale one, with mode 0666 so every local user can log.
-pub fn bind(s: &UxSettings) -> Result<UnixDatagram, String> {
+/// Takes the socket systemd passed for this path, else creates it, replacing a stale one,
+/// with mode 0666 so every local user can log.
+pub fn bind(s: &mut UxSettings) -> Result<UnixDatagram, String> {
+    if let Some(fd) = super::creds::activated_socket(&s.path) {
+        let std_sock = std::os::unix::net::UnixDatagram::from(fd);
+        std_sock
+            .set_nonblocking(true)
+            .map_err(|e| format!("imuxsock: systemd socket {}: {e}", s.path.display()))?;
+        s.activated = true;
+        return UnixDatagram::from_std(std_sock)
+            .map_err(|e| format!("imuxsock: systemd socket {}: {e}", s.path.display()));
+    }
     if s.create_path {
         if let Some(dir) = s.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -44,37 +70,102 @@ pub fn bind(s: &UxSettings) -> Result<UnixDatagram, String> {
 }
 
 pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx: Ctx) {
+    use std::os::fd::AsRawFd;
     let host: Arc<str> = s.hostname.as_deref().map(Arc::from).unwrap_or(local_host);
     let peer = Peer {
         host,
         ip: Arc::from("127.0.0.1"),
         port: Arc::from(""),
     };
+    if s.activated {
+        ctx.notices.info(format!(
+            "imuxsock: Acquired UNIX socket '{}' (fd {}) from systemd.",
+            s.path.display(),
+            sock.as_raw_fd()
+        ));
+    }
+    if s.use_creds {
+        if let Err(e) =
+            nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::PassCred, &true)
+        {
+            ctx.notices.error(format!(
+                "set SO_PASSCRED failed on '{}': {e}",
+                s.path.display()
+            ));
+        }
+    }
+    let mut limiters = super::ratelimit::PidLimiters::new(s.ratelimit);
+    let our_pid = std::process::id() as i32;
     let mut buf = vec![0u8; 64 * 1024];
+    let mut annotated = Vec::new();
+    let mut notes = Vec::new();
     let mut shutdown = ctx.shutdown.clone();
+    let fd = sock.as_raw_fd();
     loop {
-        let first = tokio::select! {
+        tokio::select! {
             _ = shutdown.changed() => break,
-            r = sock.recv(&mut buf) => r,
-        };
+            r = sock.readable() => if let Err(e) = r {
+                ctx.notices.warning(format!("imuxsock: receive error on {}: {e}", s.path.display()));
+                break;
+            },
+        }
         let now = crate::parse::now_local();
         let mut batch = ctx.new_batch();
         batch.peers.push(peer.clone());
-        let mut next = Some(first);
-        while let Some(r) = next.take() {
-            match r {
-                Ok(n) => ctx.push(&mut batch, &buf[..n], 0, &now),
-                Err(e) => ctx.notices.warning(format!(
-                    "imuxsock: receive error on {}: {e}",
-                    s.path.display()
-                )),
+        while batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
+            let r = sock.try_io(tokio::io::Interest::READABLE, || {
+                super::creds::recv(fd, &mut buf, s.use_creds)
+            });
+            let (n, cred) = match r {
+                Ok(x) => x,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    ctx.notices.warning(format!(
+                        "imuxsock: receive error on {}: {e}",
+                        s.path.display()
+                    ));
+                    break;
+                }
+            };
+            if s.ignore_own && cred.is_some_and(|c| c.pid == our_pid) {
+                continue;
             }
-            if batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
-                next = match sock.try_recv(&mut buf) {
-                    Ok(n) => Some(Ok(n)),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
-                    Err(e) => Some(Err(e)),
+            let raw: &[u8] = match cred {
+                Some(c) if s.annotate => {
+                    super::creds::annotate(&buf[..n], &c, &mut annotated);
+                    &annotated
+                }
+                _ => &buf[..n],
+            };
+            let mark = batch.data.len();
+            let before = batch.len();
+            ctx.push(&mut batch, raw, 0, &now);
+            if batch.len() == before {
+                continue;
+            }
+            if let (true, Some(c)) = (s.use_pid && ctx.flags.local_special_parser, cred) {
+                super::creds::retag_last(&mut batch, c.pid, ctx.parse.permit_slash_in_programname);
+            }
+            if s.ratelimit.interval > 0 {
+                let keep = {
+                    let m = batch.get(batch.len() - 1);
+                    let who = format!(
+                        "{}:{}",
+                        String::from_utf8_lossy(m.hostname()),
+                        String::from_utf8_lossy(m.bytes(m.m.app_name))
+                    );
+                    let sev = m.m.severity;
+                    limiters
+                        .for_pid(cred.map(|c| c.pid), now.1, super::creds::argv0, &mut notes)
+                        .admit(now.1, sev, &who, &mut notes)
                 };
+                if !keep {
+                    batch.msgs.pop();
+                    batch.data.truncate(mark);
+                }
+                for n in notes.drain(..) {
+                    ctx.notices.info(n);
+                }
             }
         }
         // A local stream of datagrams: wait for room rather than drop (senders block on a
@@ -83,5 +174,11 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
             break;
         }
     }
-    let _ = std::fs::remove_file(&s.path);
+    limiters.finish(&mut notes);
+    for n in notes.drain(..) {
+        ctx.notices.info(n);
+    }
+    if !s.activated {
+        let _ = std::fs::remove_file(&s.path);
+    }
 }

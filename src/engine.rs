@@ -224,24 +224,24 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
             None => Ok(default_rs),
         }
     };
-    // A security setting must never be accepted unenforced.
-    if let Some(a) = cfg.allowed_senders.first() {
-        return Err(located(
-            &a.loc,
-            "$AllowedSender is not enforced by the runtime yet; refusing to start",
-        ));
-    }
     let net = InputFlags::default();
     // imuxsock's system socket, unless SysSock.Use="off".
     if let Some(m) = cfg.module("imuxsock") {
         if flag(&m.params, "SysSock.Use", true) {
-            let path = m.params.str("SysSock.Name").unwrap_or("/dev/log");
+            let path = m
+                .params
+                .str("SysSock.Name")
+                .map(PathBuf::from)
+                .unwrap_or_else(input::creds::default_syssock_path);
             out.push(PlannedInput {
-                plan: InputPlan::Ux(input::uxsock::UxSettings {
-                    path: PathBuf::from(path),
-                    create_path: false,
-                    hostname: None,
-                }),
+                plan: InputPlan::Ux(input::creds::ux_settings(
+                    &m.params,
+                    "SysSock.",
+                    path,
+                    false,
+                    None,
+                    flag(&cfg.globals, "processInternalMessages", false),
+                )),
                 name: "imuxsock".into(),
                 ruleset: default_rs,
                 flags: InputFlags {
@@ -345,11 +345,14 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     return Err(located(&i.loc, "imuxsock: Socket is required"));
                 };
                 out.push(PlannedInput {
-                    plan: InputPlan::Ux(input::uxsock::UxSettings {
-                        path: PathBuf::from(path),
-                        create_path: flag(p, "CreatePath", false),
-                        hostname: p.str("HostName").map(str::to_string),
-                    }),
+                    plan: InputPlan::Ux(input::creds::ux_settings(
+                        p,
+                        "",
+                        PathBuf::from(path),
+                        flag(p, "CreatePath", false),
+                        p.str("HostName").map(str::to_string),
+                        flag(&cfg.globals, "processInternalMessages", false),
+                    )),
                     name: "imuxsock".into(),
                     ruleset: rs,
                     flags: InputFlags {
@@ -385,7 +388,7 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                 flags: src.flags(),
                 name: src.name(),
                 plan: InputPlan::Other(src),
-                ruleset: default_rs,
+                ruleset: ruleset_of(&m.params, &m.loc)?,
             }),
             None => {
                 let has_instances = cfg.inputs.iter().any(|i| i.module == m.name);
@@ -407,6 +410,16 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
     Ok(out)
 }
 
+/// impstats' name and origin of an input's counter (rsyslog's statsobj names).
+fn stats_label(p: &PlannedInput) -> Option<(String, String)> {
+    match &p.plan {
+        InputPlan::Tcp(s) => Some((format!("{}({})", p.name, s.port), "imtcp".into())),
+        InputPlan::Udp(_) => Some((p.name.clone(), "imudp".into())),
+        InputPlan::Ux(_) => Some(("imuxsock".into(), "imuxsock".into())),
+        InputPlan::Other(_) => None,
+    }
+}
+
 /// Runs the daemon until SIGTERM/SIGINT. Returns a startup error (one line, located) or Ok.
 pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     crate::runtime_support::check(&cfg)?;
@@ -425,6 +438,20 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let mut env = RenderEnv::from_config(&cfg, &local_host);
     let outputs = crate::output::build_all(&cfg, &templates)?;
     let planned = plan_inputs(&cfg, &rulesets)?;
+    let privdrop = crate::privdrop::plan(&cfg)?;
+    let stats = crate::stats::init(
+        &cfg,
+        std::iter::once(None)
+            .chain(planned.iter().map(stats_label))
+            .collect(),
+    );
+    // $AllowedSender: enforced by imudp and imtcp (input::acl).
+    let mut acl_notes = Vec::new();
+    let acls = input::acl::build(
+        &cfg.allowed_senders,
+        input::acl::AclOptions::from_config(&cfg),
+        &mut acl_notes,
+    )?;
     let default_rs = rulesets.index(&cfg.default_ruleset).unwrap_or(0);
     // Input 0 is the daemon itself (internal messages).
     let mut input_rulesets = vec![default_rs];
@@ -453,6 +480,9 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let abandon = Arc::new(AtomicBool::new(false));
     let dropped = Arc::new(AtomicU64::new(0));
     let dns = Arc::new(input::dns::Resolver::new(dns_on, preserve, local_domain()));
+    for n in acl_notes {
+        notices.error(n);
+    }
 
     // Bind everything first: a bind failure stops the start with its reason.
     let mut tasks = Vec::new();
@@ -469,6 +499,11 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                 dropped: dropped.clone(),
                 notices: notices.clone(),
                 shutdown: stop_rx.clone(),
+                acl: match &p.plan {
+                    InputPlan::Udp(_) => acls.udp.clone(),
+                    InputPlan::Tcp(_) => acls.tcp.clone(),
+                    _ => None,
+                },
             };
             match p.plan {
                 InputPlan::Tcp(s) => {
@@ -481,8 +516,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                         tasks.push(tokio::spawn(input::udp::serve(sock, ctx.clone())));
                     }
                 }
-                InputPlan::Ux(s) => {
-                    let sock = input::uxsock::bind(&s)?;
+                InputPlan::Ux(mut s) => {
+                    let sock = input::uxsock::bind(&mut s)?;
                     tasks.push(tokio::spawn(input::uxsock::serve(
                         sock,
                         s,
@@ -519,6 +554,14 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         std::fs::write(pf, format!("{}\n", std::process::id()))
             .map_err(|e| format!("cannot write pid file {}: {e}", pf.display()))?;
     }
+    // Every socket is bound and the kernel log open: drop privileges before any output
+    // opens its file (rsyslog's order).
+    if let Some(plan) = &privdrop {
+        for line in crate::privdrop::apply(plan)? {
+            notices.info(line);
+        }
+        crate::privdrop::check_outputs(&cfg, plan)?;
+    }
 
     // The processing thread: rules and actions, one batch at a time.
     let lost_at_shutdown = Arc::new(AtomicU64::new(0));
@@ -542,6 +585,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     abandon,
                     pool,
                     lost,
+                    stats,
                 )
             })
             .map_err(|e| format!("cannot start the processing thread: {e}"))?
@@ -627,7 +671,9 @@ fn process(
     abandon: Arc<AtomicBool>,
     pool: Arc<Mutex<Vec<Batch>>>,
     lost: Arc<AtomicU64>,
+    stats: Option<Arc<crate::stats::Stats>>,
 ) {
+    let mut tally = stats.as_deref().map(crate::stats::Tally::new);
     let mut scratch = Vec::with_capacity(1024);
     let mut fired: Vec<usize> = Vec::with_capacity(16);
     while let Some(mut batch) = rx.blocking_recv() {
@@ -658,6 +704,19 @@ fn process(
                     o.process(m, &env);
                 }
             }
+            if let Some(t) = tally.as_mut() {
+                if let Some(c) = t.inputs.get_mut(m.m.input as usize) {
+                    *c += 1;
+                }
+                for &a in &fired {
+                    if let Some(c) = t.actions.get_mut(a) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
+            t.flush(s, batch.len());
         }
         for o in outputs.iter_mut() {
             o.end_batch();

@@ -8,5 +8,7 @@ pub mod input;
 pub mod message;
 pub mod output;
 pub mod parse;
-pub mod template;
+pub mod privdrop;
 pub mod runtime_support;
+pub mod stats;
+pub mod template;

@@ -354,6 +354,9 @@ mod tests {
         let d = super::dump(&l.config);
         // nosql cleared sql; jsonf is ignored on legacy lines (as rsyslog 8.2302 does)
         assert!(d.contains("$template t,\"%msg%\\n\",json\n"), "{d}");
-        assert!(d.contains("template(name=\"r\" type=\"string\" string=\"%msg%\\n\")"), "{d}");
+        assert!(
+            d.contains("template(name=\"r\" type=\"string\" string=\"%msg%\\n\")"),
+            "{d}"
+        );
     }
 }

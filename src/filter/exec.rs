@@ -344,9 +344,11 @@ fn compile_expr(e: &Expr) -> Result<Cond, String> {
                     Func::Prifilt(crate::filter::selector::decode(sel)?)
                 }
                 ("script_error" | "previous_action_suspended", []) => Func::Zero,
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "function {name}() (with these arguments) arrives with issue #5 (rules engine)"
-                )),
+                ))
+                }
             };
             let args = match f {
                 Func::ReMatch(_) => vec![compile_expr(&args[0])?],

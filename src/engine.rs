@@ -167,11 +167,6 @@ pub fn local_hostname(cfg: &Config) -> String {
     }
 }
 
-fn local_domain() -> Option<String> {
-    let full = nix::unistd::gethostname().ok()?.into_string().ok()?;
-    full.split_once('.').map(|(_, d)| d.to_string())
-}
-
 /// An input ready to bind.
 enum InputPlan {
     Tcp(input::tcp::TcpSettings),
@@ -463,7 +458,6 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         int(&cfg.main_queue, "queue.timeoutshutdown").map_or(1500, |n| n.max(0) as u64),
     );
     let dns_on = !matches!(cfg.globals.get("net.enableDNS"), Some(PValue::Bool(false)));
-    let preserve = matches!(cfg.globals.get("preserveFQDN"), Some(PValue::Bool(true)));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -479,7 +473,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let hup = Arc::new(AtomicBool::new(false));
     let abandon = Arc::new(AtomicBool::new(false));
     let dropped = Arc::new(AtomicU64::new(0));
-    let dns = Arc::new(input::dns::Resolver::new(dns_on, preserve, local_domain()));
+    let dns = Arc::new(input::dns::Resolver::new(dns_on));
     for n in acl_notes {
         notices.error(n);
     }

@@ -13,17 +13,13 @@ const MAX_ENTRIES: usize = 64 * 1024;
 
 pub struct Resolver {
     enabled: bool,
-    preserve_fqdn: bool,
-    local_domain: Option<String>,
     cache: Mutex<HashMap<IpAddr, (Arc<str>, Instant)>>,
 }
 
 impl Resolver {
-    pub fn new(enabled: bool, preserve_fqdn: bool, local_domain: Option<String>) -> Resolver {
+    pub fn new(enabled: bool) -> Resolver {
         Resolver {
             enabled,
-            preserve_fqdn,
-            local_domain,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -84,22 +80,14 @@ impl Resolver {
         let name = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) }
             .to_string_lossy()
             .into_owned();
-        Some(self.strip_local_domain(name))
-    }
-
-    fn strip_local_domain(&self, name: String) -> String {
-        if self.preserve_fqdn {
-            return name;
+        // A PTR record that is itself an address is refused (rsyslog: "Malicious PTR
+        // record"), and the IP is used instead.
+        if name.parse::<IpAddr>().is_ok() {
+            return None;
         }
-        match &self.local_domain {
-            Some(d) if !d.is_empty() => match name
-                .strip_suffix(d.as_str())
-                .and_then(|n| n.strip_suffix('.'))
-            {
-                Some(short) if !short.is_empty() => short.to_string(),
-                _ => name,
-            },
-            _ => name,
-        }
+        // rsyslog 8.2302 uses the full name in lower case: its domain stripping computes a
+        // short name that it never uses, so `fromhost` keeps the domain whatever
+        // preserveFQDN says.
+        Some(name.to_ascii_lowercase())
     }
 }

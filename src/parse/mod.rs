@@ -627,33 +627,7 @@ pub fn procid_from_tag(tag: &[u8]) -> Option<&[u8]> {
 /// Converts Unix time (seconds, microseconds) to local time the way rsyslog does
 /// (`timeval2syslogTime`): RFC 3339 type, microsecond precision 6, the local UTC offset.
 pub fn local_time(secs: i64, usec: u32) -> SyslogTime {
-    let t: libc::time_t = secs as libc::time_t;
-    // SAFETY: localtime_r only writes into `tm`, which is a plain C struct we own.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&t, &mut tm).is_null() };
-    if !ok {
-        return SyslogTime::default();
-    }
-    let gmtoff = tm.tm_gmtoff;
-    let (mode, bias) = if gmtoff < 0 {
-        (b'-', -gmtoff)
-    } else {
-        (b'+', gmtoff)
-    };
-    SyslogTime {
-        time_type: 2,
-        year: (tm.tm_year + 1900) as i16,
-        month: (tm.tm_mon + 1) as u8,
-        day: tm.tm_mday as u8,
-        hour: tm.tm_hour as u8,
-        minute: tm.tm_min as u8,
-        second: tm.tm_sec as u8,
-        secfrac: usec,
-        secfrac_precision: 6,
-        offset_mode: mode,
-        offset_hour: (bias / 3600) as u8,
-        offset_minute: ((bias % 3600) / 60) as u8,
-    }
+    crate::template::clock::local_syslog_time(secs, usec)
 }
 
 /// Reception time helper: the current local time as `SyslogTime` and Unix seconds.

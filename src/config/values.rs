@@ -239,22 +239,7 @@ fn severity(s: &str) -> Option<u8> {
     if let Some(n) = strict_int(s) {
         return (0..=7).contains(&n).then_some(n as u8);
     }
-    [
-        ("emerg", 0),
-        ("panic", 0),
-        ("alert", 1),
-        ("crit", 2),
-        ("err", 3),
-        ("error", 3),
-        ("warning", 4),
-        ("warn", 4),
-        ("notice", 5),
-        ("info", 6),
-        ("debug", 7),
-    ]
-    .into_iter()
-    .find(|(n, _)| n.eq_ignore_ascii_case(s))
-    .map(|(_, v)| v)
+    crate::filter::selector::severity_code(s)
 }
 
 /// Looks a user up in the system's user database.

@@ -57,6 +57,15 @@ const PRI_NAMES: &[(&str, i32)] = &[
     ("*", ALLPRI),
 ];
 
+/// A severity by name (case-insensitive, with rsyslog's aliases `panic`, `error`, `warn`);
+/// `none` and `*` are not severities.
+pub fn severity_code(name: &str) -> Option<u8> {
+    PRI_NAMES
+        .iter()
+        .find(|(n, v)| (0..=7).contains(v) && n.eq_ignore_ascii_case(name))
+        .map(|&(_, v)| v as u8)
+}
+
 /// Resolves a facility name (case-insensitive) or number (rsyslog takes numbers as the
 /// facility code shifted left by 3, i.e. `16` means facility 2).
 pub fn facility_code(name: &str) -> Option<usize> {

@@ -511,7 +511,15 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     }
                 }
                 InputPlan::Ux(mut s) => {
-                    let sock = input::uxsock::bind(&mut s)?;
+                    // Like rsyslogd: a unix socket that cannot be created is reported and
+                    // skipped; the other inputs run.
+                    let sock = match input::uxsock::bind(&mut s) {
+                        Ok(sock) => sock,
+                        Err(e) => {
+                            notices.error(format!("{e} - this socket is skipped"));
+                            continue;
+                        }
+                    };
                     tasks.push(tokio::spawn(input::uxsock::serve(
                         sock,
                         s,

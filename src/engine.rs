@@ -138,7 +138,10 @@ impl Notices {
             ..InputFlags::default()
         };
         crate::parse::push_message(&mut batch, raw.as_bytes(), &rx, &flags, &self.inner.parse);
-        let _ = tx.try_send(batch);
+        let n = batch.len();
+        let size = crate::stats::enqueue_start(n, tx.capacity() == 0);
+        let res = tx.try_send(batch);
+        crate::stats::enqueue_done(n, size, res.is_ok(), res.is_err() && !tx.is_closed());
     }
 
     /// Stops internal messages from holding the queue open at shutdown.
@@ -498,6 +501,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     InputPlan::Tcp(_) => acls.tcp.clone(),
                     _ => None,
                 },
+                repeat: input::repeat::enabled(&cfg),
             };
             match p.plan {
                 InputPlan::Tcp(s) => {
@@ -679,6 +683,9 @@ fn process(
     let mut scratch = Vec::with_capacity(1024);
     let mut fired: Vec<usize> = Vec::with_capacity(16);
     while let Some(mut batch) = rx.blocking_recv() {
+        if stats.is_some() {
+            crate::stats::dequeued(batch.len());
+        }
         if abandon.load(Ordering::Relaxed) {
             lost.fetch_add(batch.len() as u64, Ordering::SeqCst);
             continue;
@@ -693,12 +700,22 @@ fn process(
             for o in outputs.iter_mut() {
                 o.tick();
             }
+            if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
+                t.take_failed(&mut outputs);
+                t.flush(s);
+            }
             continue;
         }
         env.refresh_now();
         for i in 0..batch.len() {
             let m = batch.get(i);
-            let rs = input_rulesets.get(m.m.input as usize).copied().unwrap_or(0);
+            // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
+            let idx = if m.m.input & input::repeat::DEFAULT_RULESET != 0 {
+                0
+            } else {
+                m.m.input
+            };
+            let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
             fired.clear();
             rulesets.run(rs, m, &env, &mut scratch, &mut |a| fired.push(a));
             for &a in &fired {
@@ -717,11 +734,12 @@ fn process(
                 }
             }
         }
-        if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
-            t.flush(s, batch.len());
-        }
         for o in outputs.iter_mut() {
             o.end_batch();
+        }
+        if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
+            t.take_failed(&mut outputs);
+            t.flush(s);
         }
         batch.clear();
         if let Ok(mut p) = pool.lock() {

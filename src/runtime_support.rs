@@ -337,11 +337,32 @@ fn check_params(p: &Params, list: &[&str], what: &str) -> Result<(), String> {
 pub fn check(cfg: &Config) -> Result<(), String> {
     // $AllowedSender is enforced by imudp and imtcp (src/input/acl.rs).
     for l in &cfg.legacy_only {
-        let harmless = l.directive.eq_ignore_ascii_case("RepeatedMsgReduction") && l.value == "off";
+        // $RepeatedMsgReduction on|off: src/input/repeat.rs.
+        let harmless = l.directive.eq_ignore_ascii_case("RepeatedMsgReduction");
         if !harmless {
             return Err(format!(
                 "{}: error: ${} is not implemented by the oxsyslogd runtime yet; refusing to start rather than ignore it",
                 l.loc, l.directive
+            ));
+        }
+    }
+    // rsyslog reduces repeats in imfile and imklog too: not done here yet
+    if crate::input::repeat::enabled(cfg) {
+        let at = cfg
+            .legacy_only
+            .iter()
+            .rev()
+            .find(|l| l.directive.eq_ignore_ascii_case("RepeatedMsgReduction"));
+        let other = cfg
+            .inputs
+            .iter()
+            .map(|i| i.module)
+            .chain(cfg.modules.iter().map(|m| m.name))
+            .find(|&n| n == "imfile" || n == "imklog");
+        if let (Some(l), Some(n)) = (at, other) {
+            return Err(format!(
+                "{}: error: $RepeatedMsgReduction on is implemented for imtcp, imudp and imuxsock only, not for {n}; refusing to start rather than ignore it",
+                l.loc
             ));
         }
     }

@@ -1,7 +1,10 @@
-//! Counters for impstats (rsyslog's statsobj): per input `submitted`, per action `processed`
-//! and `failed`, the main queue's `enqueued`. Only allocated when impstats is loaded; the
-//! processing thread counts into plain local arrays per batch and adds them here once per
-//! batch, so the hot path pays nothing when impstats is off and one add per message when on.
+//! Counters for impstats (rsyslog's statsobj): per input `submitted`; per action
+//! `processed`, `failed` (messages the output lost) and `suspended`/`suspended.duration`/
+//! `resumed`; the main queue's `size`, `enqueued`, `full`, `discarded.full` and `maxqsize`
+//! (rsyslog's queue.c, counted in messages). Only allocated when impstats is loaded. Inputs
+//! count whole batches when they hand them to the queue (`enqueue_start`/`enqueue_done`); the
+//! processing thread counts into plain local arrays and adds them here once per batch, so the
+//! hot path pays nothing when impstats is off and a few atomics per batch when on.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -14,6 +17,8 @@ pub struct Counter {
     pub origin: String,
     pub value: AtomicU64,
     pub failed: AtomicU64,
+    /// Actions: `suspended`, `suspended.duration`, `resumed`.
+    pub susp: [AtomicU64; 3],
 }
 
 impl Counter {
@@ -23,6 +28,7 @@ impl Counter {
             origin: origin.to_string(),
             value: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            susp: Default::default(),
         }
     }
 }
@@ -31,8 +37,14 @@ pub struct Stats {
     /// Indexed like the engine's input table (0 = the daemon's internal messages, no line).
     pub inputs: Vec<Counter>,
     pub actions: Vec<Counter>,
+    /// Main queue: messages handed to it and not yet taken by the rules thread.
+    pub size: AtomicU64,
     pub enqueued: AtomicU64,
-    pub max_batch: AtomicU64,
+    /// Times an input found the queue full.
+    pub full: AtomicU64,
+    /// Messages dropped because the queue was full (datagram inputs do not wait).
+    pub discarded_full: AtomicU64,
+    pub maxqsize: AtomicU64,
 }
 
 /// One statistics object: name, origin, counters.
@@ -82,11 +94,46 @@ pub fn init(cfg: &Config, inputs: Vec<Option<(String, String)>>) -> Option<Arc<S
     let s = Arc::new(Stats {
         inputs,
         actions,
+        size: AtomicU64::new(0),
         enqueued: AtomicU64::new(0),
-        max_batch: AtomicU64::new(0),
+        full: AtomicU64::new(0),
+        discarded_full: AtomicU64::new(0),
+        maxqsize: AtomicU64::new(0),
     });
     let _ = STATS.set(s.clone());
     STATS.get().cloned()
+}
+
+/// Before `n` messages are handed to the main queue (so the rules thread never takes more
+/// than was counted); `full`: the queue has no room. Returns the queue size with them.
+pub fn enqueue_start(n: usize, full: bool) -> u64 {
+    let Some(s) = STATS.get() else { return 0 };
+    if full {
+        s.full.fetch_add(1, Ordering::Relaxed);
+    }
+    s.size.fetch_add(n as u64, Ordering::Relaxed) + n as u64
+}
+
+/// After the hand-over of `n` messages: `ok` they are queued (`size`: what `enqueue_start`
+/// returned), else taken back, `discarded` because the queue was full.
+pub fn enqueue_done(n: usize, size: u64, ok: bool, discarded: bool) {
+    let Some(s) = STATS.get() else { return };
+    if ok {
+        s.enqueued.fetch_add(n as u64, Ordering::Relaxed);
+        s.maxqsize.fetch_max(size, Ordering::Relaxed);
+    } else {
+        s.size.fetch_sub(n as u64, Ordering::Relaxed);
+        if discarded {
+            s.discarded_full.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The rules thread took `n` messages off the main queue.
+pub fn dequeued(n: usize) {
+    if let Some(s) = STATS.get() {
+        s.size.fetch_sub(n as u64, Ordering::Relaxed);
+    }
 }
 
 /// Per-batch tallies kept by the processing thread.
@@ -94,6 +141,8 @@ pub fn init(cfg: &Config, inputs: Vec<Option<(String, String)>>) -> Option<Arc<S
 pub struct Tally {
     pub inputs: Vec<u64>,
     pub actions: Vec<u64>,
+    pub failed: Vec<u64>,
+    pub susp: Vec<[u64; 3]>,
 }
 
 impl Tally {
@@ -101,13 +150,28 @@ impl Tally {
         Tally {
             inputs: vec![0; s.inputs.len()],
             actions: vec![0; s.actions.len()],
+            failed: vec![0; s.actions.len()],
+            susp: vec![[0; 3]; s.actions.len()],
+        }
+    }
+
+    /// Collects the messages each action could not write (action `failed`).
+    pub fn take_failed(&mut self, outputs: &mut [Box<dyn crate::output::Output>]) {
+        for ((n, s), o) in self
+            .failed
+            .iter_mut()
+            .zip(self.susp.iter_mut())
+            .zip(outputs.iter_mut())
+        {
+            *n += o.take_failed();
+            for (a, b) in s.iter_mut().zip(o.take_suspensions()) {
+                *a += b;
+            }
         }
     }
 
     /// Adds the batch's counts to the registry and clears them.
-    pub fn flush(&mut self, s: &Stats, batch_len: usize) {
-        s.enqueued.fetch_add(batch_len as u64, Ordering::Relaxed);
-        s.max_batch.fetch_max(batch_len as u64, Ordering::Relaxed);
+    pub fn flush(&mut self, s: &Stats) {
         for (c, n) in s.inputs.iter().zip(self.inputs.iter_mut()) {
             if *n > 0 {
                 c.value.fetch_add(*n, Ordering::Relaxed);
@@ -120,6 +184,20 @@ impl Tally {
                 *n = 0;
             }
         }
+        for (c, n) in s.actions.iter().zip(self.failed.iter_mut()) {
+            if *n > 0 {
+                c.failed.fetch_add(*n, Ordering::Relaxed);
+                *n = 0;
+            }
+        }
+        for (c, n) in s.actions.iter().zip(self.susp.iter_mut()) {
+            for (a, v) in c.susp.iter().zip(n.iter_mut()) {
+                if *v > 0 {
+                    a.fetch_add(*v, Ordering::Relaxed);
+                    *v = 0;
+                }
+            }
+        }
     }
 }
 
@@ -127,6 +205,16 @@ impl Stats {
     /// The statistics lines in rsyslog's `legacy` format (each ends with a space, as
     /// statsobj writes them) or `json`, in statsobj's registration order.
     pub fn lines(&self, json: bool, reset: bool) -> Vec<String> {
+        let mut v = Vec::new();
+        self.each_line(json, reset, |l| v.push(l));
+        v
+    }
+
+    /// Like `lines`, handing each line to `emit` as it is made: the main queue's counters are
+    /// read after the earlier lines were emitted, as rsyslog's impstats submits each line to
+    /// the main queue before it formats the next (its `main Q` line counts the block's
+    /// earlier lines).
+    pub fn each_line(&self, json: bool, reset: bool, mut emit: impl FnMut(String)) {
         let take = |a: &AtomicU64| {
             if reset {
                 a.swap(0, Ordering::Relaxed)
@@ -145,9 +233,10 @@ impl Stats {
                 vec![
                     ("processed", take(&a.value)),
                     ("failed", take(&a.failed)),
-                    ("suspended", 0),
-                    ("suspended.duration", 0),
-                    ("resumed", 0),
+                    ("suspended", take(&a.susp[0])),
+                    // not resettable in action.c
+                    ("suspended.duration", a.susp[1].load(Ordering::Relaxed)),
+                    ("resumed", take(&a.susp[2])),
                 ],
             ));
         }
@@ -159,44 +248,49 @@ impl Stats {
             ));
         }
         out.push(("resource-usage".into(), "impstats".into(), resource_usage()));
-        let enq = take(&self.enqueued);
-        out.push((
-            "main Q".into(),
-            "core.queue".into(),
-            vec![
-                ("size", 0),
-                ("enqueued", enq),
-                ("full", 0),
-                ("discarded.full", 0),
-                ("discarded.nf", 0),
-                ("maxqsize", self.max_batch.load(Ordering::Relaxed)),
-            ],
+        for o in out {
+            emit(format_obj(o, json));
+        }
+        // size and maxqsize are not resettable (CTR_FLAG_NONE in queue.c).
+        emit(format_obj(
+            (
+                "main Q".into(),
+                "core.queue".into(),
+                vec![
+                    ("size", self.size.load(Ordering::Relaxed)),
+                    ("enqueued", take(&self.enqueued)),
+                    ("full", take(&self.full)),
+                    ("discarded.full", take(&self.discarded_full)),
+                    ("discarded.nf", 0),
+                    ("maxqsize", self.maxqsize.load(Ordering::Relaxed)),
+                ],
+            ),
+            json,
         ));
-        out.into_iter()
-            .map(|(name, origin, ctrs)| {
-                if json {
-                    let mut s = format!(
-                        "{{ \"name\": \"{}\", \"origin\": \"{}\"",
-                        json_escape(&name),
-                        json_escape(&origin)
-                    );
-                    for (k, v) in &ctrs {
-                        s += &format!(", \"{k}\": {v}");
-                    }
-                    if name == "global" {
-                        // dynstats/percentile report under a "values" namespace
-                        s += ", \"values\": { }";
-                    }
-                    s + " }"
-                } else {
-                    let mut s = format!("{name}: origin={origin} ");
-                    for (k, v) in ctrs {
-                        s += &format!("{k}={v} ");
-                    }
-                    s
-                }
-            })
-            .collect()
+    }
+}
+
+fn format_obj((name, origin, ctrs): StatsObj, json: bool) -> String {
+    if json {
+        let mut s = format!(
+            "{{ \"name\": \"{}\", \"origin\": \"{}\"",
+            json_escape(&name),
+            json_escape(&origin)
+        );
+        for (k, v) in &ctrs {
+            s += &format!(", \"{k}\": {v}");
+        }
+        if name == "global" {
+            // dynstats/percentile report under a "values" namespace
+            s += ", \"values\": { }";
+        }
+        s + " }"
+    } else {
+        let mut s = format!("{name}: origin={origin} ");
+        for (k, v) in ctrs {
+            s += &format!("{k}={v} ");
+        }
+        s
     }
 }
 

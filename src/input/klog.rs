@@ -300,7 +300,7 @@ impl Klog {
                     ctx.notices.error(format!(
                         "imklog: error reading kernel log - shutting down: {err}"
                     ));
-                    let _ = ctx.tx.blocking_send(batch);
+                    ctx.blocking_send(batch);
                     return;
                 }
                 if r == 0 {
@@ -310,7 +310,7 @@ impl Klog {
             }
             if batch.is_empty() {
                 ctx.recycle(batch);
-            } else if ctx.tx.blocking_send(batch).is_err() {
+            } else if !ctx.blocking_send(batch) {
                 return;
             }
         }

@@ -93,7 +93,7 @@ impl Mark {
             input,
             &now,
         );
-        let _ = ctx.tx.try_send(batch);
+        ctx.try_send(batch);
     }
 }
 

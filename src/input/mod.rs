@@ -11,6 +11,7 @@ pub mod klog;
 pub mod mark;
 pub mod pstats;
 pub mod ratelimit;
+pub mod repeat;
 pub mod tcp;
 pub mod udp;
 pub mod uxsock;
@@ -46,6 +47,8 @@ pub struct Ctx {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// `$AllowedSender` list of this input's protocol (`None`: everyone is allowed).
     pub acl: Option<Arc<acl::Acl>>,
+    /// `$RepeatedMsgReduction on` (src/input/repeat.rs).
+    pub repeat: bool,
 }
 
 impl Ctx {
@@ -81,7 +84,11 @@ impl Ctx {
             self.recycle(batch);
             return true;
         }
-        self.tx.send(batch).await.is_ok()
+        let n = batch.len();
+        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
+        let ok = self.tx.send(batch).await.is_ok();
+        crate::stats::enqueue_done(n, size, ok, false);
+        ok
     }
 
     /// Hands a batch on without waiting; counts its messages as dropped when the queue is
@@ -91,14 +98,28 @@ impl Ctx {
             self.recycle(batch);
             return;
         }
+        let n = batch.len();
+        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
         match self.tx.try_send(batch) {
-            Ok(()) => {}
+            Ok(()) => crate::stats::enqueue_done(n, size, true, false),
             Err(mpsc::error::TrySendError::Full(b)) => {
+                crate::stats::enqueue_done(n, size, false, true);
                 self.dropped.fetch_add(b.len() as u64, Ordering::Relaxed);
                 self.recycle(b);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                crate::stats::enqueue_done(n, size, false, false)
+            }
         }
+    }
+
+    /// Hands a batch on from a blocking thread (imklog), waiting while the queue is full.
+    pub fn blocking_send(&self, batch: Batch) -> bool {
+        let n = batch.len();
+        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
+        let ok = self.tx.blocking_send(batch).is_ok();
+        crate::stats::enqueue_done(n, size, ok, false);
+        ok
     }
 
     pub fn recycle(&self, mut b: Batch) {

@@ -68,15 +68,13 @@ impl Pstats {
         let Some(stats) = crate::stats::get() else {
             return;
         };
-        let mut lines = stats.lines(self.json, self.reset);
-        if self.bracketing {
-            lines.insert(0, "BEGIN".into());
-            lines.push("END".into());
-        }
-        if self.log_syslog {
-            let mut batch = ctx.new_batch();
-            let now = crate::parse::now_local();
-            for l in &lines {
+        // Each line goes to the main queue before the next is made, as rsyslog's impstats
+        // submits them (its `main Q` line counts the block's earlier lines).
+        let now = crate::parse::now_local();
+        let mut lines = Vec::new();
+        let mut submit = |l: String| {
+            if self.log_syslog {
+                let mut batch = ctx.new_batch();
                 crate::input::klog::push_local(
                     &mut batch,
                     l.as_bytes(),
@@ -87,8 +85,16 @@ impl Pstats {
                     ctx.input,
                     &now,
                 );
+                ctx.try_send(batch);
             }
-            let _ = ctx.tx.try_send(batch);
+            lines.push(l);
+        };
+        if self.bracketing {
+            submit("BEGIN".into());
+        }
+        stats.each_line(self.json, self.reset, &mut submit);
+        if self.bracketing {
+            submit("END".into());
         }
         if let Some(path) = &self.log_file {
             use std::os::unix::fs::OpenOptionsExt;

@@ -27,6 +27,8 @@ pub struct Limiter {
     begin: i64,
     done: u32,
     missed: u32,
+    /// Its `$RepeatedMsgReduction` state (src/input/repeat.rs).
+    pub repeat: super::repeat::Repeat,
 }
 
 impl Limiter {
@@ -37,6 +39,7 @@ impl Limiter {
             begin: 0,
             done: 0,
             missed: 0,
+            repeat: Default::default(),
         }
     }
 
@@ -152,6 +155,15 @@ impl PidLimiters {
             self.by_pid.insert(pid, Limiter::new(n, self.cfg));
         }
         self.by_pid.get_mut(&pid).expect("inserted above")
+    }
+
+    /// At the end: every limiter's pending "message repeated" summary (rsyslog's
+    /// `ratelimitDestruct`; rsyslog forgets those of the system socket's per-PID limiters).
+    pub fn flush_repeats(&mut self, batch: &mut crate::message::Batch) {
+        for l in self.by_pid.values_mut() {
+            l.repeat.flush(batch);
+        }
+        self.default.repeat.flush(batch);
     }
 
     /// At the end: every limiter tells its lost count.

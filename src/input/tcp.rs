@@ -59,6 +59,10 @@ pub async fn serve(listener: TcpListener, s: TcpSettings, ctx: Ctx) {
     let sessions = Arc::new(AtomicUsize::new(0));
     let mut conns = tokio::task::JoinSet::new();
     let mut shutdown = ctx.shutdown.clone();
+    // $RepeatedMsgReduction: one state per listener, shared by its sessions (as rsyslog).
+    let rep = ctx
+        .repeat
+        .then(|| Arc::new(std::sync::Mutex::new(super::repeat::Repeat::default())));
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
@@ -85,8 +89,9 @@ pub async fn serve(listener: TcpListener, s: TcpSettings, ctx: Ctx) {
                 }
                 sessions.fetch_add(1, Ordering::Relaxed);
                 let (ctx2, s2, sess) = (ctx.clone(), s.clone(), sessions.clone());
+                let rep2 = rep.clone();
                 conns.spawn(async move {
-                    session(stream, addr, s2, ctx2).await;
+                    session(stream, addr, s2, ctx2, rep2).await;
                     sess.fetch_sub(1, Ordering::Relaxed);
                 });
             }
@@ -94,9 +99,22 @@ pub async fn serve(listener: TcpListener, s: TcpSettings, ctx: Ctx) {
     }
     // Let sessions flush what they decoded, then stop.
     while conns.join_next().await.is_some() {}
+    if let Some(r) = rep {
+        let mut b = ctx.new_batch();
+        if let Ok(mut r) = r.lock() {
+            r.flush(&mut b);
+        }
+        ctx.send(b).await;
+    }
 }
 
-async fn session(mut stream: TcpStream, addr: SocketAddr, s: TcpSettings, ctx: Ctx) {
+async fn session(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    s: TcpSettings,
+    ctx: Ctx,
+    rep: Option<Arc<std::sync::Mutex<super::repeat::Repeat>>>,
+) {
     if let Some(acl) = &ctx.acl {
         if !super::acl::admit(acl, addr, &ctx.notices, true).await {
             return;
@@ -143,7 +161,13 @@ async fn session(mut stream: TcpStream, addr: SocketAddr, s: TcpSettings, ctx: C
         let mut full = Vec::new();
         {
             let mut out = |m: &[u8]| {
+                let (mark, before) = (batch.data.len(), batch.len());
                 ctx.push(&mut batch, m, 0, &now);
+                if let (Some(r), true) = (&rep, batch.len() > before) {
+                    if let Ok(mut r) = r.lock() {
+                        r.check_last(&mut batch, mark, ctx.parse.permit_slash_in_programname);
+                    }
+                }
                 if batch.len() >= BATCH_MSGS || batch.data.len() >= BATCH_BYTES {
                     full.push(std::mem::replace(&mut batch, fresh(&ctx)));
                 }

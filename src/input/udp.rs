@@ -50,9 +50,11 @@ pub async fn serve(sock: UdpSocket, ctx: Ctx) {
     let mut shutdown = ctx.shutdown.clone();
     let mut last: Option<(SocketAddr, Peer)> = None;
     let fd = sock.as_raw_fd();
+    // $RepeatedMsgReduction: one state per socket (rsyslog: per listener).
+    let mut rep = ctx.repeat.then(super::repeat::Repeat::default);
     loop {
         tokio::select! {
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
             r = sock.readable() => if let Err(e) = r {
                 ctx.notices.warning(format!("imudp: socket error: {e}"));
                 return;
@@ -120,13 +122,22 @@ pub async fn serve(sock: UdpSocket, ctx: Ctx) {
                     }
                 };
                 let pi = Ctx::peer_index(&mut batch, &peer);
+                let (mark, before) = (batch.data.len(), batch.len());
                 ctx.push(&mut batch, &storage[i][..n.min(bufsize)], pi, &now);
+                if let (Some(r), true) = (&mut rep, batch.len() > before) {
+                    r.check_last(&mut batch, mark, ctx.parse.permit_slash_in_programname);
+                }
             }
             if got.len() < VLEN {
                 break;
             }
         }
         ctx.try_send(batch);
+    }
+    if let Some(mut r) = rep {
+        let mut b = ctx.new_batch();
+        r.flush(&mut b);
+        ctx.try_send(b);
     }
 }
 

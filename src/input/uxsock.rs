@@ -166,6 +166,15 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                 for n in notes.drain(..) {
                     ctx.notices.info(n);
                 }
+                if !keep {
+                    continue;
+                }
+            }
+            if ctx.repeat {
+                limiters
+                    .for_pid(cred.map(|c| c.pid), now.1, super::creds::argv0, &mut notes)
+                    .repeat
+                    .check_last(&mut batch, mark, ctx.parse.permit_slash_in_programname);
             }
         }
         // A local stream of datagrams: wait for room rather than drop (senders block on a
@@ -173,6 +182,12 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
         if !ctx.send(batch).await {
             break;
         }
+    }
+    if ctx.repeat {
+        let mut b = ctx.new_batch();
+        b.peers.push(peer.clone());
+        limiters.flush_repeats(&mut b);
+        ctx.send(b).await;
     }
     limiters.finish(&mut notes);
     for n in notes.drain(..) {

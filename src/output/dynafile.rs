@@ -55,6 +55,8 @@ pub struct DynaFileOutput {
     scratch: Vec<u8>,
     failing: Vec<Failing>,
     lost_total: u64,
+    /// `lost_total` already reported to impstats.
+    failed_reported: u64,
 }
 
 /// `dynaFileCacheSize` as rsyslog applies it: below 1 becomes 1.
@@ -99,6 +101,7 @@ impl DynaFileOutput {
             scratch: Vec::with_capacity(256),
             failing: Vec::new(),
             lost_total: 0,
+            failed_reported: 0,
         }
     }
 
@@ -225,6 +228,12 @@ impl Output for DynaFileOutput {
     fn hup(&mut self) {
         self.end_batch();
         self.cache.clear();
+    }
+
+    fn take_failed(&mut self) -> u64 {
+        let n = self.lost_total - self.failed_reported;
+        self.failed_reported = self.lost_total;
+        n
     }
 
     fn shutdown(&mut self) -> u64 {

@@ -173,6 +173,8 @@ pub struct FileOutput {
     /// Messages that could not be written since the last successful write.
     lost: u64,
     lost_total: u64,
+    /// `lost_total` already reported to impstats.
+    failed_reported: u64,
     failing_since: Option<Instant>,
     next_retry: Option<Instant>,
     /// When the buffer got its first unwritten message (buffered mode).
@@ -189,6 +191,7 @@ impl FileOutput {
             pending: 0,
             lost: 0,
             lost_total: 0,
+            failed_reported: 0,
             failing_since: None,
             next_retry: None,
             dirty_since: None,
@@ -308,6 +311,12 @@ impl Output for FileOutput {
     fn hup(&mut self) {
         self.write_out();
         self.file = None;
+    }
+
+    fn take_failed(&mut self) -> u64 {
+        let n = self.lost_total - self.failed_reported;
+        self.failed_reported = self.lost_total;
+        n
     }
 
     fn shutdown(&mut self) -> u64 {

@@ -21,6 +21,17 @@ pub trait Output: Send {
     fn tick(&mut self) {}
     /// SIGHUP: reopen files.
     fn hup(&mut self) {}
+    /// Messages the action could not write (lost) since the last call (impstats' action
+    /// `failed`, counted once per batch).
+    fn take_failed(&mut self) -> u64 {
+        0
+    }
+    /// Suspensions since the last call: times the action was suspended (once per outage),
+    /// seconds of suspension, times it resumed (impstats' `suspended`, `suspended.duration`,
+    /// `resumed`).
+    fn take_suspensions(&mut self) -> [u64; 3] {
+        [0; 3]
+    }
     /// Shutdown: write everything; returns how many messages could not be written.
     fn shutdown(&mut self) -> u64 {
         self.end_batch();

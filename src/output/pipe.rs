@@ -38,6 +38,8 @@ pub struct PipeOutput {
     next_open: Option<Instant>,
     lost: u64,
     lost_total: u64,
+    /// `lost_total` already reported to impstats.
+    failed_reported: u64,
 }
 
 impl PipeOutput {
@@ -53,6 +55,7 @@ impl PipeOutput {
             next_open: None,
             lost: 0,
             lost_total: 0,
+            failed_reported: 0,
         }
     }
 
@@ -168,6 +171,12 @@ impl Output for PipeOutput {
         self.flush();
         self.fd = None;
         self.next_open = None;
+    }
+
+    fn take_failed(&mut self) -> u64 {
+        let n = self.lost_total - self.failed_reported;
+        self.failed_reported = self.lost_total;
+        n
     }
 
     fn shutdown(&mut self) -> u64 {

@@ -110,7 +110,14 @@ pub struct ProgOutput {
     buf: Vec<u8>,
     ends: Vec<usize>,
     suspended_until: Option<Instant>,
+    /// Suspended since the last successful delivery (rsyslog counts one suspension per
+    /// outage, its retries add only to the duration).
+    in_outage: bool,
+    /// impstats' `suspended`, `suspended.duration` (s), `resumed` not yet reported.
+    susp: [u64; 3],
     lost_total: u64,
+    /// `lost_total` already reported to impstats.
+    failed_reported: u64,
     warned_newline: Option<Instant>,
     /// Bytes the last `send` wrote before it returned.
     last_sent: usize,
@@ -195,7 +202,10 @@ impl ProgOutput {
             buf: Vec::with_capacity(64 * 1024),
             ends: Vec::new(),
             suspended_until: None,
+            in_outage: false,
+            susp: [0; 3],
             lost_total: 0,
+            failed_reported: 0,
             warned_newline: None,
             last_sent: 0,
         })
@@ -462,7 +472,13 @@ impl ProgOutput {
                 }
             });
             match res {
-                Ok(()) => return true,
+                Ok(()) => {
+                    if self.in_outage {
+                        self.in_outage = false;
+                        self.susp[2] += 1;
+                    }
+                    return true;
+                }
                 Err(Failure::Retry) | Err(Failure::Restart) if attempt == 0 => {}
                 Err(_) => {}
             }
@@ -478,6 +494,11 @@ impl ProgOutput {
             self.resume_interval.as_secs()
         );
         self.suspended_until = Some(Instant::now() + self.resume_interval);
+        if !self.in_outage {
+            self.in_outage = true;
+            self.susp[0] += 1;
+        }
+        self.susp[1] += self.resume_interval.as_secs();
     }
 
     fn suspended(&mut self) -> bool {
@@ -718,6 +739,16 @@ impl Output for ProgOutput {
         if let Some(c) = &self.capture {
             c.reopen.store(true, Ordering::SeqCst);
         }
+    }
+
+    fn take_failed(&mut self) -> u64 {
+        let n = self.lost_total - self.failed_reported;
+        self.failed_reported = self.lost_total;
+        n
+    }
+
+    fn take_suspensions(&mut self) -> [u64; 3] {
+        std::mem::take(&mut self.susp)
     }
 
     fn shutdown(&mut self) -> u64 {

@@ -96,6 +96,7 @@ impl RenderEnv {
 
     /// `inputname` of input `i` (empty when unknown).
     pub fn input_name(&self, i: u16) -> &str {
+        let i = i & !crate::input::repeat::DEFAULT_RULESET;
         self.input_names.get(i as usize).map_or("", String::as_str)
     }
 }

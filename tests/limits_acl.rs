@@ -5,72 +5,15 @@
 
 use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{read_lossy, Daemon};
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-/// A running daemon, killed on drop.
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Daemon {
-    fn start(bin: &str, dir: &Path, conf: &str) -> Daemon {
-        std::fs::write(dir.join("d.conf"), conf).unwrap();
-        let child = Command::new(bin)
-            .args(["-n", "-iNONE", "-f"])
-            .arg(dir.join("d.conf"))
-            .current_dir(dir)
-            .env_remove("RSYSLOG_DFLT_LOG_INTERNAL")
-            .env_remove("LISTEN_FDS")
-            .env_remove("LISTEN_PID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        Daemon {
-            child,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
-    }
-
-    /// SIGTERM and wait (so outputs are flushed).
-    fn stop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_lossy(f: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()
-}
 
 /// Waits until `f` contains `needle` (at most 15 s).
 fn wait_for(f: &Path, needle: &str) -> bool {
@@ -175,7 +118,7 @@ fn connect_from(src: &str, port: u16) -> Option<TcpStream> {
 fn run_acl(bin: &str) -> (Vec<String>, String) {
     let dir = tempfile::tempdir().unwrap();
     let (udp, tcp) = free_ports();
-    let mut d = Daemon::start(bin, dir.path(), &acl_conf(dir.path(), udp, tcp));
+    let mut d = Daemon::start(bin, dir.path(), &acl_conf(dir.path(), udp, tcp), &[]);
     wait_tcp(tcp);
     // the probe connection above came from 127.0.0.1: allowed, sends nothing
     acl_scenario(udp, tcp);
@@ -350,7 +293,7 @@ fn ux_scenario(sock: &Path) {
 
 fn run_ux(bin: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = Daemon::start(bin, dir.path(), &ux_conf(dir.path()));
+    let mut d = Daemon::start(bin, dir.path(), &ux_conf(dir.path()), &[]);
     let sock = dir.path().join("log");
     let t = Instant::now();
     while !sock.exists() {
@@ -509,7 +452,7 @@ fn run_annotate(bin: &str) -> Vec<String> {
          template(name=\"m\" type=\"string\" string=\"%syslogtag%|%msg%|%rawmsg%\\n\")\n\
          :msg, contains, \"annotated\" action(type=\"omfile\" file=\"{d}/out.log\" template=\"m\")\n"
     );
-    let mut dm = Daemon::start(bin, dir.path(), &conf);
+    let mut dm = Daemon::start(bin, dir.path(), &conf, &[]);
     let sock = dir.path().join("log");
     let t = Instant::now();
     while !sock.exists() {

@@ -4,71 +4,15 @@
 //! pending at SIGTERM) over imtcp, imudp and imuxsock; every output file must be
 //! byte-identical, with only imuxsock's reception-clock timestamps masked.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{read_lossy, Daemon};
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-/// A running daemon, killed on drop.
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Daemon {
-    fn start(bin: &str, dir: &Path, conf: &str) -> Daemon {
-        std::fs::write(dir.join("d.conf"), conf).unwrap();
-        let child = Command::new(bin)
-            .args(["-n", "-C", "-iNONE", "-f"])
-            .arg(dir.join("d.conf"))
-            .current_dir(dir)
-            .env_remove("RSYSLOG_DFLT_LOG_INTERNAL")
-            .env_remove("LISTEN_FDS")
-            .env_remove("LISTEN_PID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        Daemon {
-            child,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
-    }
-
-    /// SIGTERM and wait (outputs flushed, pending summaries written).
-    fn stop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("daemon did not stop on TERM");
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_lossy(f: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()
-}
 
 fn wait_for(f: &Path, needle: &str) -> bool {
     let t = Instant::now();
@@ -183,7 +127,7 @@ fn run(bin: &str, setting: &str) -> Vec<(String, String)> {
         .local_addr()
         .unwrap()
         .port();
-    let mut d = Daemon::start(bin, dir.path(), &conf(dir.path(), udp, setting));
+    let mut d = Daemon::start(bin, dir.path(), &conf(dir.path(), udp, setting), &["-C"]);
     let port: u16 = wait_file(&dir.path().join("port")).trim().parse().unwrap();
     let sock = dir.path().join("log");
     let t = Instant::now();
@@ -257,7 +201,7 @@ fn run(bin: &str, setting: &str) -> Vec<(String, String)> {
         && wait_for(&p.join("imuxsock_c.log"), "| bye|")
         && wait_for(&p.join("pid_c.log"), "| k2|");
     std::thread::sleep(Duration::from_millis(500));
-    d.stop();
+    assert!(d.stop(), "daemon did not stop on TERM");
     assert!(
         ok,
         "{bin}: {}\n{}\n{}\n{}",
@@ -402,7 +346,7 @@ fn repeated_message_reduction_with_imfile_or_imklog_is_refused() {
             "$RepeatedMsgReduction on\nmodule(load=\"{module}\")\n*.* {}/out\n",
             dir.path().display()
         );
-        let mut d = Daemon::start(OX, dir.path(), &conf);
+        let mut d = Daemon::start(OX, dir.path(), &conf, &["-C"]);
         let t = Instant::now();
         let status = loop {
             if let Ok(Some(s)) = d.child.try_wait() {

@@ -482,15 +482,7 @@ impl Builder<'_> {
                     .unwrap_or_default(),
             },
             Rule::directive => {
-                let mut inner = pair.into_inner();
-                let name = inner
-                    .next()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
-                let value = inner
-                    .next()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
+                let (name, value) = directive_parts(pair);
                 StmtKind::Directive { name, value }
             }
             Rule::bsd_selector => {
@@ -656,15 +648,7 @@ impl Builder<'_> {
             ),
             Rule::call_indirect => ActKind::CallIndirect(self.expr(pair.into_inner().next()?)),
             Rule::directive => {
-                let mut inner = pair.into_inner();
-                let name = inner
-                    .next()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
-                let value = inner
-                    .next()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
+                let (name, value) = directive_parts(pair);
                 ActKind::Directive { name, value }
             }
             _ => return None,
@@ -850,6 +834,19 @@ impl Builder<'_> {
             _ => Expr::Str(self.expr_string(pair)),
         }
     }
+}
+
+/// The name and the raw rest of a `$Directive` line.
+fn directive_parts(pair: Pair<Rule>) -> (String, String) {
+    let mut inner = pair.into_inner();
+    let mut next = || {
+        inner
+            .next()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default()
+    };
+    let name = next();
+    (name, next())
 }
 
 /// `$!a!b` → `!a!b`; names of message properties are case-insensitive and kept lowercase.

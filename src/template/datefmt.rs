@@ -285,19 +285,24 @@ pub fn rfc3164(t: &SyslogTime, buggy: bool, out: &mut Vec<u8>) {
     two(out, t.second as i64);
 }
 
-/// `formatTimestamp3339`.
-pub fn rfc3339(t: &SyslogTime, out: &mut Vec<u8>) {
+/// `YYYY-MM-DD<sep>HH:MM:SS`, shared by RFC 3339 and PgSQL dates.
+fn date_time(t: &SyslogTime, sep: u8, out: &mut Vec<u8>) {
     year4(out, t.year as i64);
     out.push(b'-');
     two(out, t.month as i64);
     out.push(b'-');
     two(out, t.day as i64);
-    out.push(b'T');
+    out.push(sep);
     two(out, t.hour as i64);
     out.push(b':');
     two(out, t.minute as i64);
     out.push(b':');
     two(out, t.second as i64);
+}
+
+/// `formatTimestamp3339`.
+pub fn rfc3339(t: &SyslogTime, out: &mut Vec<u8>) {
+    date_time(t, b'T', out);
     if t.secfrac_precision > 0 {
         out.push(b'.');
         secfrac_digits(out, t);
@@ -357,19 +362,7 @@ pub fn write(t: &SyslogTime, fmt: DateFmt, out: &mut Vec<u8>) {
                 two(out, v as i64);
             }
         }
-        DateFmt::PgSql => {
-            year4(out, t.year as i64);
-            out.push(b'-');
-            two(out, t.month as i64);
-            out.push(b'-');
-            two(out, t.day as i64);
-            out.push(b' ');
-            two(out, t.hour as i64);
-            out.push(b':');
-            two(out, t.minute as i64);
-            out.push(b':');
-            two(out, t.second as i64);
-        }
+        DateFmt::PgSql => date_time(t, b' ', out),
         DateFmt::SecFrac => {
             if t.secfrac_precision > 0 {
                 secfrac_digits(out, t);

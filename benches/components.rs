@@ -97,7 +97,8 @@ fn filtering(c: &mut Criterion) {
         "auth,authpriv.* /tmp/a\n*.*;auth,authpriv.none -/tmp/s\n:msg, contains, \"fox\" /tmp/f\nif $programname == 'app' and $msg contains 'lazy' then /tmp/x\n",
     )
     .config;
-    let rs = Rulesets::compile(&cfg).unwrap();
+    let mut rs = Rulesets::compile_without_templates(&cfg).unwrap();
+    let mut st = oxsyslog::filter::exec::State::default();
     let env = RenderEnv::new("benchhost");
     let batch = batch_of(&lines_3164());
     let mut scratch = Vec::new();
@@ -107,7 +108,9 @@ fn filtering(c: &mut Criterion) {
         b.iter(|| {
             let mut fired = 0usize;
             for i in 0..batch.len() {
-                rs.run(0, batch.get(i), &env, &mut scratch, &mut |_| fired += 1);
+                rs.run(0, batch.get(i), &env, &mut st, &mut scratch, &mut |_, _| {
+                    fired += 1
+                });
             }
             fired
         })

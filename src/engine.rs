@@ -429,8 +429,13 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     }
     raise_fd_limit();
     let templates = Templates::from_config(&cfg)?;
-    let rulesets = Rulesets::compile(&cfg)
-        .map_err(|e| format!("{}: error: {e}", opts.config_path.display()))?;
+    let rulesets = Rulesets::compile(&cfg, &templates).map_err(|e| {
+        if e.contains(": error: ") {
+            e
+        } else {
+            format!("{}: error: {e}", opts.config_path.display())
+        }
+    })?;
     let parse_opts = Arc::new(ParseOptions::from_config(&cfg));
     let local_host: Arc<str> = Arc::from(local_hostname(&cfg));
     let mut env = RenderEnv::from_config(&cfg, &local_host);
@@ -669,7 +674,7 @@ async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
 #[allow(clippy::too_many_arguments)]
 fn process(
     mut rx: mpsc::Receiver<Batch>,
-    rulesets: Rulesets,
+    mut rulesets: Rulesets,
     mut outputs: Vec<Box<dyn Output>>,
     input_rulesets: Vec<usize>,
     mut env: RenderEnv,
@@ -681,7 +686,7 @@ fn process(
 ) {
     let mut tally = stats.as_deref().map(crate::stats::Tally::new);
     let mut scratch = Vec::with_capacity(1024);
-    let mut fired: Vec<usize> = Vec::with_capacity(16);
+    let mut state = crate::filter::exec::State::default();
     while let Some(mut batch) = rx.blocking_recv() {
         if stats.is_some() {
             crate::stats::dequeued(batch.len());
@@ -693,6 +698,9 @@ fn process(
         if hup.swap(false, Ordering::SeqCst) {
             for o in outputs.iter_mut() {
                 o.hup();
+            }
+            for e in rulesets.hup() {
+                eprintln!("oxsyslogd: {e}");
             }
         }
         if batch.is_empty() {
@@ -707,6 +715,8 @@ fn process(
             continue;
         }
         env.refresh_now();
+        // rsyslog resets script_error() per batch (wtiResetExecState)
+        state.script_error = 0;
         for i in 0..batch.len() {
             let m = batch.get(i);
             // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
@@ -716,23 +726,20 @@ fn process(
                 m.m.input
             };
             let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
-            fired.clear();
-            rulesets.run(rs, m, &env, &mut scratch, &mut |a| fired.push(a));
-            for &a in &fired {
-                if let Some(o) = outputs.get_mut(a) {
-                    o.process(m, &env);
-                }
-            }
-            if let Some(t) = tally.as_mut() {
+            let mut t = tally.as_mut();
+            if let Some(t) = t.as_deref_mut() {
                 if let Some(c) = t.inputs.get_mut(m.m.input as usize) {
                     *c += 1;
                 }
-                for &a in &fired {
-                    if let Some(c) = t.actions.get_mut(a) {
-                        *c += 1;
-                    }
-                }
             }
+            rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv| {
+                if let Some(o) = outputs.get_mut(a) {
+                    o.process(mv, &env);
+                }
+                if let Some(c) = t.as_deref_mut().and_then(|t| t.actions.get_mut(a)) {
+                    *c += 1;
+                }
+            });
         }
         for o in outputs.iter_mut() {
             o.end_batch();

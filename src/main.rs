@@ -75,6 +75,17 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     if let Some(level) = cli.check_level {
+        let ok = ok && {
+            // rules compile as the daemon compiles them: regexes, functions, variables,
+            // templates, lookup tables
+            let r = oxsyslog::template::Templates::from_config(&loaded.config).and_then(|t| {
+                oxsyslog::filter::exec::Rulesets::compile(&loaded.config, &t).map(|_| ())
+            });
+            if let Err(e) = &r {
+                eprintln!("{e}");
+            }
+            r.is_ok()
+        };
         if ok {
             eprintln!(
                 "oxsyslogd: config {} is valid (check level {level})",

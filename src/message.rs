@@ -146,6 +146,7 @@ impl Batch {
             m,
             data: &self.data,
             peer: self.peers.get(m.peer as usize),
+            vars: None,
         }
     }
 }
@@ -156,6 +157,8 @@ pub struct MsgRef<'a> {
     pub m: &'a Message,
     pub data: &'a [u8],
     pub peer: Option<&'a Peer>,
+    /// The message's `$!`/`$.` variables and the `$/` globals while the rules run.
+    pub vars: Option<&'a crate::vars::Vars>,
 }
 
 impl<'a> MsgRef<'a> {
@@ -200,6 +203,13 @@ impl<'a> MsgRef<'a> {
             &self.m.time_generated
         } else {
             &self.m.time_reported
+        }
+    }
+    /// The same message seen with variables.
+    pub fn with_vars(self, vars: &'a crate::vars::Vars) -> MsgRef<'a> {
+        MsgRef {
+            vars: Some(vars),
+            ..self
         }
     }
     pub fn pri(&self) -> u8 {

@@ -1,14 +1,24 @@
 //! Rulesets compiled for execution: selector masks, property filters with their regexes
-//! compiled once, RainerScript conditions, actions by index. Executing a ruleset for one
-//! message yields the actions to run, in order.
+//! compiled once, RainerScript expressions and statements (`if`, `set`/`reset`/`unset`,
+//! `foreach`, `call`, `call_indirect`, `stop`), actions by index. Running a ruleset for one
+//! message calls back for each action as its statement is reached, with the message's
+//! variables as they are at that point (rsyslog renders an action's template right then).
+
+use std::sync::Arc;
 
 use regex::bytes::Regex;
 
 use crate::config::model::{Config, Filter, PropOp, Statement};
 use crate::config::syntax::{BinOp, Expr};
+use crate::filter::funcs;
+use crate::filter::lookup::LookupTables;
+use crate::filter::value::{equal, order, Val};
+use crate::json::Json;
 use crate::message::MsgRef;
+use crate::template::posix_regex::{self, Flavor};
 use crate::template::props::{prop_id, write_prop, PropId};
-use crate::template::RenderEnv;
+use crate::template::{RenderEnv, Template, Templates};
+use crate::vars::{VarRef, Vars};
 
 /// One compiled statement.
 #[derive(Debug)]
@@ -19,6 +29,7 @@ pub enum Exec {
     },
     Prop {
         prop: PropId,
+        var: Option<VarRef>,
         negate: bool,
         op: PropOp,
         value: Vec<u8>,
@@ -34,6 +45,22 @@ pub enum Exec {
     Stop,
     Call(usize),
     Continue,
+    Set {
+        var: VarRef,
+        expr: Cond,
+        force: bool,
+    },
+    Unset(VarRef),
+    Foreach {
+        var: VarRef,
+        iter: Cond,
+        body: Vec<Exec>,
+    },
+    CallIndirect(Cond),
+    ReloadLookup {
+        table: usize,
+        stub: Option<Vec<u8>>,
+    },
 }
 
 /// A compiled RainerScript expression.
@@ -44,40 +71,67 @@ pub enum Cond {
     /// A constant string array (right side of ==, !=, contains, startswith).
     Array(Vec<Vec<u8>>),
     Prop(PropId),
+    Var(VarRef),
+    Exists(VarRef),
     Not(Box<Cond>),
     Neg(Box<Cond>),
     Bin(BinOp, Box<Cond>, Box<Cond>),
     Func(Func, Vec<Cond>),
 }
 
-/// Functions of rsyslog 8.2302 that need no message variables.
+/// rsyslog 8.2302's functions, and the newer ones oxsyslog adds (toupper, cbool, split,
+/// is_in_subnet, b64_decode).
 #[derive(Debug)]
 pub enum Func {
     Strlen,
     Getenv,
     Tolower,
+    Toupper,
     Cstr,
     Cnum,
+    Cbool,
     Substring,
     Ltrim,
     Rtrim,
     ReMatch(Regex),
+    ReExtract(Regex),
     Field,
     Replace,
+    Wrap,
     Ipv42num,
     Num2ipv4,
     Int2hex,
     Random,
     Prifilt(crate::filter::selector::Mask),
-    /// Always 0: no action in the runtime reports errors to scripts or suspends yet.
-    Zero,
+    ExecTemplate(Arc<Template>),
+    ParseJson,
+    GetProperty,
+    Lookup(usize),
+    FormatTime,
+    ParseTime,
+    IsTime,
+    ScriptError,
+    /// 0: no action of oxsyslog's runtime suspends yet (omfwd arrives with issue #7).
+    PreviousActionSuspended,
+    Split,
+    IsInSubnet,
+    B64Decode,
 }
 
-/// Compiled rulesets, indexed as `Config::rulesets`.
+/// Compiled rulesets, indexed as `Config::rulesets`, and the lookup tables they use.
 #[derive(Debug)]
 pub struct Rulesets {
     pub names: Vec<String>,
     pub bodies: Vec<Vec<Exec>>,
+    pub lookups: LookupTables,
+}
+
+/// What the rules thread keeps between messages: the variables (globals persist) and the
+/// script error number (`script_error()`, per worker in rsyslog, reset per batch).
+#[derive(Debug, Default)]
+pub struct State {
+    pub vars: Vars,
+    pub script_error: i64,
 }
 
 /// Outcome of running statements.
@@ -87,101 +141,239 @@ enum Flow {
     Stop,
 }
 
+struct Ctx<'a, 'm> {
+    m: MsgRef<'m>,
+    env: &'a RenderEnv,
+    scratch: &'a mut Vec<u8>,
+}
+
+struct Compiler<'a> {
+    names: &'a [String],
+    templates: Option<&'a Templates>,
+    lookups: &'a LookupTables,
+}
+
 impl Rulesets {
     /// Compiles every ruleset; an unimplemented construct is an error naming it.
-    pub fn compile(cfg: &Config) -> Result<Rulesets, String> {
+    pub fn compile(cfg: &Config, templates: &Templates) -> Result<Rulesets, String> {
+        Self::compile_inner(cfg, Some(templates))
+    }
+
+    /// Compiles without templates (`exec_template()` is then an error): checks and tools.
+    pub fn compile_without_templates(cfg: &Config) -> Result<Rulesets, String> {
+        Self::compile_inner(cfg, None)
+    }
+
+    fn compile_inner(cfg: &Config, templates: Option<&Templates>) -> Result<Rulesets, String> {
         let names: Vec<String> = cfg.rulesets.iter().map(|r| r.name.clone()).collect();
+        let lookups = LookupTables::load(cfg)?;
+        let c = Compiler {
+            names: &names,
+            templates,
+            lookups: &lookups,
+        };
         let mut bodies = Vec::new();
         for r in &cfg.rulesets {
-            bodies.push(compile_body(&r.body, &names)?);
+            bodies.push(c.body(&r.body)?);
         }
-        Ok(Rulesets { names, bodies })
+        Ok(Rulesets {
+            names,
+            bodies,
+            lookups,
+        })
     }
 
     pub fn index(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
     }
 
-    /// Runs ruleset `rs` for one message, calling `act` for each action that fires.
+    /// Runs ruleset `rs` for one message, calling `act` for each action that fires, with
+    /// the message as the action must see it (variables included).
     pub fn run(
-        &self,
+        &mut self,
         rs: usize,
         m: MsgRef<'_>,
         env: &RenderEnv,
+        st: &mut State,
         scratch: &mut Vec<u8>,
-        act: &mut impl FnMut(usize),
+        act: &mut impl FnMut(usize, MsgRef<'_>),
     ) {
+        st.vars.begin_message(None);
+        let mut cx = Ctx { m, env, scratch };
+        let mut reloads = Vec::new();
         if let Some(body) = self.bodies.get(rs) {
-            let _ = self.exec(body, m, env, scratch, act, 0);
+            let _ = exec(self, body, &mut cx, st, act, &mut reloads, 0);
+        }
+        for (t, stub) in reloads {
+            if let Err(e) = self.lookups.reload_with_stub(t, stub.as_deref()) {
+                eprintln!("oxsyslogd: {e}");
+            }
         }
     }
 
-    fn exec(
-        &self,
-        body: &[Exec],
-        m: MsgRef<'_>,
-        env: &RenderEnv,
-        scratch: &mut Vec<u8>,
-        act: &mut impl FnMut(usize),
-        depth: usize,
-    ) -> Flow {
-        for st in body {
-            let flow = match st {
-                Exec::Pri { mask, body } => {
-                    let fac = (m.m.facility as usize).min(mask.len() - 1);
-                    if mask[fac] & (1 << m.m.severity) != 0 {
-                        self.exec(body, m, env, scratch, act, depth)
-                    } else {
-                        Flow::Go
-                    }
-                }
-                Exec::Prop {
-                    prop,
-                    negate,
-                    op,
-                    value,
-                    regex,
-                    body,
-                } => {
-                    scratch.clear();
-                    write_prop(m, *prop, env, scratch);
-                    let hit = prop_test(scratch, *op, value, regex.as_ref()) != *negate;
-                    if hit {
-                        self.exec(body, m, env, scratch, act, depth)
-                    } else {
-                        Flow::Go
-                    }
-                }
-                Exec::If {
-                    cond,
-                    then_body,
-                    else_body,
-                } => {
-                    if truthy(&eval(cond, m, env)) {
-                        self.exec(then_body, m, env, scratch, act, depth)
-                    } else {
-                        self.exec(else_body, m, env, scratch, act, depth)
-                    }
-                }
-                Exec::Action(i) => {
-                    act(*i);
+    /// SIGHUP: reloads the lookup tables that ask for it; returns the errors.
+    pub fn hup(&mut self) -> Vec<String> {
+        self.lookups.hup()
+    }
+}
+
+fn exec(
+    rs: &Rulesets,
+    body: &[Exec],
+    cx: &mut Ctx<'_, '_>,
+    st: &mut State,
+    act: &mut impl FnMut(usize, MsgRef<'_>),
+    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
+    depth: usize,
+) -> Flow {
+    for s in body {
+        let flow = match s {
+            Exec::Pri { mask, body } => {
+                let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
+                if mask[fac] & (1 << cx.m.m.severity) != 0 {
+                    exec(rs, body, cx, st, act, reloads, depth)
+                } else {
                     Flow::Go
                 }
-                Exec::Stop => Flow::Stop,
-                Exec::Continue => Flow::Go,
-                Exec::Call(rs) => {
-                    if depth > 100 {
+            }
+            Exec::Prop {
+                prop,
+                var,
+                negate,
+                op,
+                value,
+                regex,
+                body,
+            } => {
+                cx.scratch.clear();
+                match var {
+                    Some(v) => st.vars.render(v, cx.scratch),
+                    None => write_prop(cx.m.with_vars(&st.vars), *prop, cx.env, cx.scratch),
+                }
+                let hit = prop_test(cx.scratch, *op, value, regex.as_ref()) != *negate;
+                if hit {
+                    exec(rs, body, cx, st, act, reloads, depth)
+                } else {
+                    Flow::Go
+                }
+            }
+            Exec::If {
+                cond,
+                then_body,
+                else_body,
+            } => {
+                if eval(rs, cond, cx, st).truthy() {
+                    exec(rs, then_body, cx, st, act, reloads, depth)
+                } else {
+                    exec(rs, else_body, cx, st, act, reloads, depth)
+                }
+            }
+            Exec::Action(i) => {
+                act(*i, cx.m.with_vars(&st.vars));
+                Flow::Go
+            }
+            Exec::Stop => Flow::Stop,
+            Exec::Continue => Flow::Go,
+            Exec::Call(r) => call(rs, *r, cx, st, act, reloads, depth),
+            Exec::CallIndirect(e) => {
+                let name = eval(rs, e, cx, st).into_bytes();
+                match rs
+                    .names
+                    .iter()
+                    .position(|n| n.as_bytes() == name.as_slice())
+                {
+                    Some(r) => call(rs, r, cx, st, act, reloads, depth),
+                    None => {
+                        eprintln!(
+                            "oxsyslogd: error: call_indirect: ruleset '{}' cannot be found, treating as NOP",
+                            String::from_utf8_lossy(&name)
+                        );
                         Flow::Go
-                    } else {
-                        self.exec(&self.bodies[*rs], m, env, scratch, act, depth + 1)
                     }
                 }
-            };
-            if flow == Flow::Stop {
-                return Flow::Stop;
             }
+            Exec::Set { var, expr, force } => {
+                let v = eval(rs, expr, cx, st);
+                st.vars.set(var, v.into_json(), *force);
+                Flow::Go
+            }
+            Exec::Unset(var) => {
+                st.vars.unset(var);
+                Flow::Go
+            }
+            Exec::Foreach { var, iter, body } => {
+                foreach(rs, var, iter, body, cx, st, act, reloads, depth)
+            }
+            Exec::ReloadLookup { table, stub } => {
+                reloads.push((*table, stub.clone()));
+                Flow::Go
+            }
+        };
+        if flow == Flow::Stop {
+            return Flow::Stop;
         }
+    }
+    Flow::Go
+}
+
+fn call(
+    rs: &Rulesets,
+    r: usize,
+    cx: &mut Ctx<'_, '_>,
+    st: &mut State,
+    act: &mut impl FnMut(usize, MsgRef<'_>),
+    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
+    depth: usize,
+) -> Flow {
+    if depth > 100 {
+        return Flow::Go;
+    }
+    match rs.bodies.get(r) {
+        Some(b) => exec(rs, b, cx, st, act, reloads, depth + 1),
+        None => Flow::Go,
+    }
+}
+
+/// `foreach`: each array element, or each object member as `{"key": …, "value": …}`, is
+/// given to the loop variable (`reset`), then the body runs; the variable is unset after
+/// the loop. 8.2302 ends the whole script when that final unset finds nothing (the body
+/// unset the variable): reproduced.
+#[allow(clippy::too_many_arguments)]
+fn foreach(
+    rs: &Rulesets,
+    var: &VarRef,
+    iter: &Cond,
+    body: &[Exec],
+    cx: &mut Ctx<'_, '_>,
+    st: &mut State,
+    act: &mut impl FnMut(usize, MsgRef<'_>),
+    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
+    depth: usize,
+) -> Flow {
+    let items: Vec<Json> = match eval(rs, iter, cx, st) {
+        Val::Json(Json::Arr(a)) if !a.is_empty() => a,
+        Val::Json(Json::Obj(o)) if !o.is_empty() => o
+            .iter()
+            .map(|(k, v)| {
+                let mut e = crate::json::Obj::new();
+                e.insert(b"key", Json::Str(k.to_vec()));
+                e.insert(b"value", v.clone());
+                Json::Obj(e)
+            })
+            .collect(),
+        _ => return Flow::Go,
+    };
+    for item in items {
+        st.vars.set(var, item.deep_copy(), true);
+        if exec(rs, body, cx, st, act, reloads, depth) == Flow::Stop {
+            return Flow::Stop;
+        }
+    }
+    if st.vars.exists(var) {
+        st.vars.unset(var);
         Flow::Go
+    } else {
+        Flow::Stop
     }
 }
 
@@ -196,425 +388,380 @@ fn prop_test(v: &[u8], op: PropOp, value: &[u8], re: Option<&Regex>) -> bool {
     }
 }
 
-fn compile_body(body: &[Statement], names: &[String]) -> Result<Vec<Exec>, String> {
-    body.iter().map(|s| compile_stmt(s, names)).collect()
-}
-
-fn compile_stmt(s: &Statement, names: &[String]) -> Result<Exec, String> {
-    Ok(match s {
-        Statement::Filter { filter, body } => {
-            let body = compile_body(body, names)?;
-            match filter {
-                Filter::Pri { mask, .. } => Exec::Pri { mask: mask.0, body },
-                Filter::Prop {
-                    prop,
-                    negate,
-                    op,
-                    value,
-                } => {
-                    let id = prop_id(prop).ok_or_else(|| {
-                        format!("property '{prop}' cannot be used in a filter yet")
-                    })?;
-                    let regex = match op {
-                        PropOp::Regex => Some(compile_regex(&bre_to_ere(value))?),
-                        PropOp::EreRegex => Some(compile_regex(value)?),
-                        _ => None,
-                    };
-                    Exec::Prop {
-                        prop: id,
-                        negate: *negate,
-                        op: *op,
-                        value: value.as_bytes().to_vec(),
-                        regex,
-                        body,
-                    }
-                }
-            }
-        }
-        Statement::If {
-            cond,
-            then_body,
-            else_body,
-        } => Exec::If {
-            cond: compile_expr(cond)?,
-            then_body: compile_body(then_body, names)?,
-            else_body: match else_body {
-                Some(e) => compile_body(e, names)?,
-                None => Vec::new(),
-            },
-        },
-        Statement::Action(i) => Exec::Action(*i),
-        Statement::Stop => Exec::Stop,
-        Statement::Continue => Exec::Continue,
-        Statement::Call(n) => Exec::Call(
-            names
-                .iter()
-                .position(|x| x == n)
-                .ok_or_else(|| format!("ruleset '{n}' not found"))?,
-        ),
-        Statement::Foreach { .. } => {
-            return Err("foreach arrives with issue #5 (rules engine)".into())
-        }
-        Statement::Set { .. } | Statement::Unset { .. } => {
-            return Err("set/unset of variables arrives with issue #5 (rules engine)".into())
-        }
-        Statement::CallIndirect(_) => {
-            return Err("call_indirect arrives with issue #5 (rules engine)".into())
-        }
-        Statement::ReloadLookupTable(_) => {
-            return Err("reload_lookup_table arrives with issue #5 (rules engine)".into())
-        }
-    })
+/// Translates a POSIX basic regular expression into the extended syntax (property filters).
+pub fn bre_to_ere(bre: &str) -> String {
+    funcs::bre_to_ere(bre)
 }
 
 fn compile_regex(re: &str) -> Result<Regex, String> {
     Regex::new(re).map_err(|e| format!("cannot compile regex '{re}': {e}"))
 }
 
-/// Translates a POSIX basic regular expression into the extended syntax `regex` speaks:
-/// in BRE, `\(` `\)` `\{` `\}` `\|` `\+` `\?` are operators and the bare characters literals.
-pub fn bre_to_ere(bre: &str) -> String {
-    let mut out = String::with_capacity(bre.len() + 8);
-    let mut chars = bre.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(n @ ('(' | ')' | '{' | '}' | '|' | '+' | '?')) => out.push(n),
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
+/// A function's regex: POSIX ERE as rsyslog's `regcomp(…, REG_EXTENDED)`.
+fn compile_ere(re: &str, icase: bool) -> Result<Regex, String> {
+    let t = posix_regex::translate(re.as_bytes(), Flavor::Extended)
+        .map_err(|e| format!("cannot compile regex '{re}': {e}"))?;
+    regex::bytes::RegexBuilder::new(&t)
+        .unicode(false)
+        .dot_matches_new_line(true)
+        .case_insensitive(icase)
+        .build()
+        .map_err(|e| format!("cannot compile regex '{re}': {e}"))
+}
+
+impl Compiler<'_> {
+    fn body(&self, body: &[Statement]) -> Result<Vec<Exec>, String> {
+        body.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    fn var(&self, name: &str) -> Result<VarRef, String> {
+        VarRef::parse(name).ok_or_else(|| format!("'{name}' is not a variable"))
+    }
+
+    fn stmt(&self, s: &Statement) -> Result<Exec, String> {
+        Ok(match s {
+            Statement::Filter { filter, body } => {
+                let body = self.body(body)?;
+                match filter {
+                    Filter::Pri { mask, .. } => Exec::Pri { mask: mask.0, body },
+                    Filter::Prop {
+                        prop,
+                        negate,
+                        op,
+                        value,
+                    } => {
+                        let id = prop_id(prop).ok_or_else(|| {
+                            format!("property '{prop}' cannot be used in a filter")
+                        })?;
+                        let regex = match op {
+                            PropOp::Regex => Some(compile_regex(&funcs::bre_to_ere(value))?),
+                            PropOp::EreRegex => Some(compile_regex(value)?),
+                            _ => None,
+                        };
+                        Exec::Prop {
+                            prop: id,
+                            var: if id.is_variable() {
+                                VarRef::parse(prop)
+                            } else {
+                                None
+                            },
+                            negate: *negate,
+                            op: *op,
+                            value: value.as_bytes().to_vec(),
+                            regex,
+                            body,
+                        }
+                    }
                 }
-                None => out.push_str("\\\\"),
+            }
+            Statement::If {
+                cond,
+                then_body,
+                else_body,
+            } => Exec::If {
+                cond: self.expr(cond)?,
+                then_body: self.body(then_body)?,
+                else_body: match else_body {
+                    Some(e) => self.body(e)?,
+                    None => Vec::new(),
+                },
             },
-            '(' | ')' | '{' | '}' | '|' | '+' | '?' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn compile_expr(e: &Expr) -> Result<Cond, String> {
-    Ok(match e {
-        Expr::Num(n) => Cond::Num(*n),
-        Expr::Str(s) => Cond::Str(s.as_bytes().to_vec()),
-        Expr::Var(v) => {
-            let name = if let Some(sys) = v.strip_prefix('$') {
-                format!("${sys}")
-            } else {
-                v.clone()
-            };
-            match prop_id(&name) {
-                Some(id) => Cond::Prop(id),
-                None => {
-                    return Err(format!(
-                        "variable '${v}' arrives with issue #5 (rules engine)"
-                    ))
-                }
-            }
-        }
-        Expr::Not(x) => Cond::Not(Box::new(compile_expr(x)?)),
-        Expr::Neg(x) => Cond::Neg(Box::new(compile_expr(x)?)),
-        Expr::Bin(op, l, r) => {
-            Cond::Bin(*op, Box::new(compile_expr(l)?), Box::new(compile_expr(r)?))
-        }
-        Expr::Func { name, args, .. } => {
-            let f = match (name.as_str(), args.as_slice()) {
-                ("strlen", [_]) => Func::Strlen,
-                ("getenv", [_]) => Func::Getenv,
-                ("tolower", [_]) => Func::Tolower,
-                ("cstr", [_]) => Func::Cstr,
-                ("cnum", [_]) => Func::Cnum,
-                ("substring", [_, _, _]) => Func::Substring,
-                ("ltrim", [_]) => Func::Ltrim,
-                ("rtrim", [_]) => Func::Rtrim,
-                ("re_match", [_, Expr::Str(re)]) => Func::ReMatch(compile_regex(re)?),
-                ("re_match_i", [_, Expr::Str(re)]) => {
-                    Func::ReMatch(compile_regex(&format!("(?i){re}"))?)
-                }
-                ("field", [_, _, _]) => Func::Field,
-                ("replace", [_, _, _]) => Func::Replace,
-                ("ipv42num" | "ip42num", [_]) => Func::Ipv42num,
-                ("num2ipv4", [_]) => Func::Num2ipv4,
-                ("int2hex", [_]) => Func::Int2hex,
-                ("random", [_]) => Func::Random,
-                ("prifilt", [Expr::Str(sel)]) => {
-                    Func::Prifilt(crate::filter::selector::decode(sel)?)
-                }
-                ("script_error" | "previous_action_suspended", []) => Func::Zero,
-                _ => {
-                    return Err(format!(
-                    "function {name}() (with these arguments) arrives with issue #5 (rules engine)"
-                ))
-                }
-            };
-            let args = match f {
-                Func::ReMatch(_) => vec![compile_expr(&args[0])?],
-                Func::Prifilt(_) => Vec::new(),
-                _ => args.iter().map(compile_expr).collect::<Result<_, _>>()?,
-            };
-            Cond::Func(f, args)
-        }
-        Expr::Array(a) => Cond::Array(a.iter().map(|x| x.as_bytes().to_vec()).collect()),
-        Expr::Exists(_) => return Err("exists() arrives with issue #5 (rules engine)".into()),
-    })
-}
-
-/// A RainerScript value: a number or a string, as rsyslog's `svar`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Val {
-    Num(i64),
-    Str(Vec<u8>),
-}
-
-/// rsyslog's `str2num`: optional `-`, leading digits; `ok` only when the whole string was
-/// digits (an empty string is 0 and ok).
-fn str2num(s: &[u8]) -> (i64, bool) {
-    if s.is_empty() {
-        return (0, true);
-    }
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    let mut used = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        n = n.wrapping_mul(10).wrapping_add((c - b'0') as i64);
-        used += 1;
-    }
-    (if neg { n.wrapping_neg() } else { n }, used == digits.len())
-}
-
-/// `var2Number`: numbers as they are, strings by `str2num`.
-fn var2num(v: &Val) -> (i64, bool) {
-    match v {
-        Val::Num(n) => (*n, true),
-        Val::Str(s) => str2num(s),
-    }
-}
-
-fn to_num(v: &Val) -> i64 {
-    var2num(v).0
-}
-
-fn to_bytes(v: Val) -> Vec<u8> {
-    match v {
-        Val::Num(n) => n.to_string().into_bytes(),
-        Val::Str(s) => s,
-    }
-}
-
-fn as_bytes(v: &Val) -> std::borrow::Cow<'_, [u8]> {
-    match v {
-        Val::Num(n) => std::borrow::Cow::Owned(n.to_string().into_bytes()),
-        Val::Str(s) => std::borrow::Cow::Borrowed(s),
-    }
-}
-
-/// rsyslog's boolean: the numeric value (so "12abc" is true and "abc" false).
-fn truthy(v: &Val) -> bool {
-    to_num(v) != 0
-}
-
-/// `==` as rsyslog evaluates it: two strings compare as strings; a string and a number
-/// compare as numbers when the string converts completely, else as strings.
-fn equal(l: &Val, r: &Val) -> bool {
-    match (l, r) {
-        (Val::Str(a), Val::Str(b)) => a == b,
-        (Val::Num(a), Val::Num(b)) => a == b,
-        (Val::Str(s), Val::Num(n)) | (Val::Num(n), Val::Str(s)) => match str2num(s) {
-            (v, true) => v == *n,
-            _ => s.as_slice() == n.to_string().as_bytes(),
-        },
-    }
-}
-
-/// `<`, `<=`, `>`, `>=`: numeric when both sides convert, else a string comparison.
-fn order(l: &Val, r: &Val) -> std::cmp::Ordering {
-    let (a, oka) = var2num(l);
-    if oka {
-        let (b, okb) = var2num(r);
-        if okb {
-            return a.cmp(&b);
-        }
-    }
-    as_bytes(l).cmp(&as_bytes(r))
-}
-
-/// `field(str, delim, n)`: a number delimiter is a character code, a string one a separator.
-fn field(s: &[u8], delim: &Val, n: i64) -> Vec<u8> {
-    // rsyslog scans the value as a C string.
-    let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
-    let found: Option<&[u8]> = match delim {
-        Val::Str(d) if !d.is_empty() => {
-            let mut rest = Some(s);
-            let mut cur = 1;
-            while cur < n {
-                rest = rest.and_then(|r| memchr::memmem::find(r, d).map(|p| &r[p + d.len()..]));
-                match rest {
-                    Some(_) => cur += 1,
-                    None => break,
-                }
-            }
-            match rest {
-                Some(r) if cur == n => Some(match memchr::memmem::find(r, d) {
-                    Some(p) => &r[..p],
-                    None => r,
-                }),
-                _ => None,
-            }
-        }
-        _ => {
-            let d = to_num(delim) as u8;
-            let mut pos = 0;
-            let mut cur = 1;
-            while pos < s.len() && cur < n {
-                while pos < s.len() && s[pos] != d {
-                    pos += 1;
-                }
-                if pos < s.len() {
-                    pos += 1;
-                    cur += 1;
-                }
-            }
-            if cur == n {
-                let end = s[pos..]
+            Statement::Action(i) => Exec::Action(*i),
+            Statement::Stop => Exec::Stop,
+            Statement::Continue => Exec::Continue,
+            Statement::Call(n) => Exec::Call(
+                self.names
                     .iter()
-                    .position(|&c| c == d)
-                    .map_or(s.len(), |e| pos + e);
-                Some(&s[pos..end])
-            } else {
-                None
+                    .position(|x| x == n)
+                    .ok_or_else(|| format!("ruleset '{n}' not found"))?,
+            ),
+            Statement::CallIndirect(e) => Exec::CallIndirect(self.expr(e)?),
+            Statement::Set { var, expr, reset } => Exec::Set {
+                var: self.var(var)?,
+                expr: self.expr(expr)?,
+                force: *reset,
+            },
+            Statement::Unset { var } => Exec::Unset(self.var(var)?),
+            Statement::Foreach { var, iter, body } => Exec::Foreach {
+                var: self.var(var)?,
+                iter: self.expr(iter)?,
+                body: self.body(body)?,
+            },
+            Statement::ReloadLookupTable(args) => {
+                let name = args.first().cloned().unwrap_or_default();
+                Exec::ReloadLookup {
+                    table: self.lookups.index(&name).ok_or_else(|| {
+                        format!("reload_lookup_table: lookup table '{name}' not found")
+                    })?,
+                    stub: args.get(1).map(|s| s.as_bytes().to_vec()),
+                }
+            }
+        })
+    }
+
+    fn expr(&self, e: &Expr) -> Result<Cond, String> {
+        Ok(match e {
+            Expr::Num(n) => Cond::Num(*n),
+            Expr::Str(s) => Cond::Str(s.as_bytes().to_vec()),
+            Expr::Var(v) => {
+                if let Some(r) = VarRef::parse(v) {
+                    Cond::Var(r)
+                } else {
+                    let name = if let Some(sys) = v.strip_prefix('$') {
+                        format!("${sys}")
+                    } else {
+                        v.clone()
+                    };
+                    match prop_id(&name) {
+                        Some(id) => Cond::Prop(id),
+                        None => return Err(format!("unknown property '${v}'")),
+                    }
+                }
+            }
+            Expr::Exists(v) => Cond::Exists(self.var(v)?),
+            Expr::Not(x) => Cond::Not(Box::new(self.expr(x)?)),
+            Expr::Neg(x) => Cond::Neg(Box::new(self.expr(x)?)),
+            Expr::Bin(op, l, r) => Cond::Bin(*op, Box::new(self.expr(l)?), Box::new(self.expr(r)?)),
+            Expr::Array(a) => Cond::Array(a.iter().map(|x| x.as_bytes().to_vec()).collect()),
+            Expr::Func { name, args, loc } => self
+                .func(name, args)
+                .map_err(|e| format!("{loc}: error: {e}"))?,
+        })
+    }
+
+    fn func(&self, name: &str, args: &[Expr]) -> Result<Cond, String> {
+        let lit = |i: usize| match args.get(i) {
+            Some(Expr::Str(s)) => Ok(s.as_str()),
+            _ => Err(format!(
+                "{name}(): parameter {} must be a constant string",
+                i + 1
+            )),
+        };
+        let f = match (name, args.len()) {
+            ("strlen", 1) => Func::Strlen,
+            ("getenv", 1) => Func::Getenv,
+            ("tolower", 1) => Func::Tolower,
+            ("toupper", 1) => Func::Toupper,
+            ("cstr", 1) => Func::Cstr,
+            ("cnum", 1) => Func::Cnum,
+            ("cbool", 1) => Func::Cbool,
+            ("substring", 3) => Func::Substring,
+            ("ltrim", 1) => Func::Ltrim,
+            ("rtrim", 1) => Func::Rtrim,
+            ("re_match", 2) => Func::ReMatch(compile_ere(lit(1)?, false)?),
+            ("re_match_i", 2) => Func::ReMatch(compile_ere(lit(1)?, true)?),
+            ("re_extract", 5) => Func::ReExtract(compile_ere(lit(1)?, false)?),
+            ("re_extract_i", 5) => Func::ReExtract(compile_ere(lit(1)?, true)?),
+            ("field", 3) => Func::Field,
+            ("replace", 3) => Func::Replace,
+            ("wrap", 2 | 3) => Func::Wrap,
+            ("ipv42num" | "ip42num", 1) => Func::Ipv42num,
+            ("num2ipv4", 1) => Func::Num2ipv4,
+            ("int2hex", 1) => Func::Int2hex,
+            ("random", 1) => Func::Random,
+            ("prifilt", 1) => Func::Prifilt(crate::filter::selector::decode(lit(0)?)?),
+            ("exec_template", 1) => {
+                let t = lit(0)?;
+                let Some(all) = self.templates else {
+                    return Err("exec_template() needs the templates".into());
+                };
+                Func::ExecTemplate(
+                    all.get(t)
+                        .cloned()
+                        .ok_or_else(|| format!("exec_template(): template '{t}' not found"))?,
+                )
+            }
+            ("parse_json", 2) => Func::ParseJson,
+            ("get_property", 2) => Func::GetProperty,
+            ("lookup", 2) => {
+                let t = lit(0)?;
+                Func::Lookup(
+                    self.lookups
+                        .index(t)
+                        .ok_or_else(|| format!("lookup(): lookup table '{t}' not found"))?,
+                )
+            }
+            ("format_time", 2) => Func::FormatTime,
+            ("parse_time", 1) => Func::ParseTime,
+            ("is_time", 1 | 2) => Func::IsTime,
+            ("script_error", 0) => Func::ScriptError,
+            ("previous_action_suspended", 0) => Func::PreviousActionSuspended,
+            ("split", 2) => Func::Split,
+            ("is_in_subnet", 2) => Func::IsInSubnet,
+            ("b64_decode", 1) => Func::B64Decode,
+            ("dyn_inc" | "percentile_observe", _) => {
+                return Err(format!(
+                    "function {name}() needs dyn_stats/percentile_stats, which oxsyslog does not support"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "unknown function {name}() with {} arguments",
+                    args.len()
+                ))
+            }
+        };
+        // arguments fixed at compile time are not evaluated again
+        let args = match f {
+            Func::ReMatch(_) | Func::ReExtract(_) => {
+                let mut a = Vec::new();
+                for (i, x) in args.iter().enumerate() {
+                    a.push(if i == 1 { Cond::Num(0) } else { self.expr(x)? });
+                }
+                a
+            }
+            Func::Prifilt(_) | Func::ExecTemplate(_) => Vec::new(),
+            Func::Lookup(_) => vec![self.expr(&args[1])?],
+            _ => args
+                .iter()
+                .map(|x| self.expr(x))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(Cond::Func(f, args))
+    }
+}
+
+fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
+    match c {
+        Cond::Num(n) => Val::Num(*n),
+        Cond::Str(s) => Val::Str(s.clone()),
+        Cond::Array(a) => Val::Str(a.first().cloned().unwrap_or_default()),
+        Cond::Prop(id) => {
+            let mut b = Vec::new();
+            write_prop(cx.m.with_vars(&st.vars), *id, cx.env, &mut b);
+            Val::Str(b)
+        }
+        // evalVar: a string (or nothing) is a string, any other JSON value stays JSON
+        Cond::Var(v) => match st.vars.get(v) {
+            None => Val::empty(),
+            Some(Json::Str(s)) => Val::Str(s.clone()),
+            Some(j) => Val::Json(j.clone()),
+        },
+        Cond::Exists(v) => Val::Num(st.vars.exists(v) as i64),
+        Cond::Not(x) => Val::Num(!eval(rs, x, cx, st).truthy() as i64),
+        Cond::Neg(x) => Val::Num(eval(rs, x, cx, st).to_num().wrapping_neg()),
+        Cond::Func(f, args) => eval_func(rs, f, args, cx, st),
+        Cond::Bin(op, l, r) => {
+            let lv = eval(rs, l, cx, st);
+            match op {
+                BinOp::And => {
+                    return Val::Num((lv.truthy() && eval(rs, r, cx, st).truthy()) as i64)
+                }
+                BinOp::Or => return Val::Num((lv.truthy() || eval(rs, r, cx, st).truthy()) as i64),
+                _ => {}
+            }
+            if let Cond::Array(items) = &**r {
+                return Val::Num(funcs::array_cmp(*op, &lv.as_bytes(), items) as i64);
+            }
+            let rv = eval(rs, r, cx, st);
+            use std::cmp::Ordering::*;
+            let b = |x: bool| Val::Num(x as i64);
+            match op {
+                BinOp::Eq => b(equal(&lv, &rv)),
+                BinOp::Ne => b(!equal(&lv, &rv)),
+                BinOp::Lt => b(order(&lv, &rv) == Less),
+                BinOp::Le => b(order(&lv, &rv) != Greater),
+                BinOp::Gt => b(order(&lv, &rv) == Greater),
+                BinOp::Ge => b(order(&lv, &rv) != Less),
+                BinOp::Contains => {
+                    b(memchr::memmem::find(&lv.as_bytes(), &rv.as_bytes()).is_some())
+                }
+                BinOp::ContainsI => b(funcs::lower_contains(&lv.as_bytes(), &rv.as_bytes())),
+                BinOp::StartsWith => b(lv.as_bytes().starts_with(&rv.as_bytes())),
+                BinOp::StartsWithI => b(lv
+                    .as_bytes()
+                    .to_ascii_lowercase()
+                    .starts_with(&rv.as_bytes().to_ascii_lowercase())),
+                BinOp::Concat => {
+                    let mut a = lv.into_bytes();
+                    a.extend_from_slice(&rv.as_bytes());
+                    Val::Str(a)
+                }
+                BinOp::Add => Val::Num(lv.to_num().wrapping_add(rv.to_num())),
+                BinOp::Sub => Val::Num(lv.to_num().wrapping_sub(rv.to_num())),
+                BinOp::Mul => Val::Num(lv.to_num().wrapping_mul(rv.to_num())),
+                BinOp::Div => match rv.to_num() {
+                    0 => Val::Num(0),
+                    d => Val::Num(lv.to_num().wrapping_div(d)),
+                },
+                BinOp::Mod => match rv.to_num() {
+                    0 => Val::Num(0),
+                    d => Val::Num(lv.to_num().wrapping_rem(d)),
+                },
+                BinOp::And | BinOp::Or => Val::Num(0),
             }
         }
-    };
-    match found {
-        Some(f) => f.to_vec(),
-        None => b"***FIELD NOT FOUND***".to_vec(),
     }
 }
 
-fn ipv42num(s: &[u8]) -> i64 {
-    let t = String::from_utf8_lossy(s);
-    let t = t.trim_matches(' ');
-    let parts: Vec<&str> = t.split('.').collect();
-    if parts.len() != 4 {
-        return -1;
-    }
-    let mut n: i64 = 0;
-    for p in parts {
-        match p.parse::<u8>() {
-            Ok(v) if p.bytes().all(|c| c.is_ascii_digit()) => n = n * 256 + v as i64,
-            _ => return -1,
-        }
-    }
-    n
-}
+/// rsyslog's `RS_SCRIPT_EINVAL`.
+const EINVAL: i64 = 1;
 
-fn lower_contains(h: &[u8], n: &[u8]) -> bool {
-    memchr::memmem::find(&h.to_ascii_lowercase(), &n.to_ascii_lowercase()).is_some()
-}
-
-fn eval_func(f: &Func, args: &[Cond], m: MsgRef<'_>, env: &RenderEnv) -> Val {
-    let mut a = args.iter().map(|x| eval(x, m, env));
-    let mut next = || a.next().unwrap_or(Val::Str(Vec::new()));
+fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
+    let mut vals: Vec<Val> = Vec::with_capacity(args.len());
+    for a in args {
+        vals.push(eval(rs, a, cx, st));
+    }
+    let mut it = vals.into_iter();
+    let mut next = || it.next().unwrap_or_else(Val::empty);
     match f {
-        Func::Strlen => Val::Num(as_bytes(&next()).len() as i64),
+        Func::Strlen => Val::Num(next().as_bytes().len() as i64),
         Func::Getenv => {
-            let name = String::from_utf8_lossy(&to_bytes(next())).into_owned();
+            let name = String::from_utf8_lossy(&next().into_bytes()).into_owned();
             Val::Str(
                 std::env::var_os(name)
                     .map(std::os::unix::ffi::OsStringExt::into_vec)
                     .unwrap_or_default(),
             )
         }
-        Func::Tolower => Val::Str(to_bytes(next()).to_ascii_lowercase()),
-        Func::Cstr => Val::Str(to_bytes(next())),
-        Func::Cnum => Val::Num(to_num(&next())),
+        Func::Tolower => Val::Str(next().into_bytes().to_ascii_lowercase()),
+        Func::Toupper => Val::Str(next().into_bytes().to_ascii_uppercase()),
+        Func::Cstr => Val::Str(next().into_bytes()),
+        Func::Cnum => Val::Num(next().to_num()),
+        Func::Cbool => Val::Num(next().truthy() as i64),
         Func::Substring => {
-            let s = to_bytes(next());
-            let len = s.len() as i64;
-            let mut start = to_num(&next());
-            let mut sub = to_num(&next());
-            if start >= len {
-                start = 0;
-                sub = 0;
-            } else {
-                if sub < 0 {
-                    sub = (len + sub).max(0);
-                }
-                sub = sub.min(len - start);
+            let s = next().into_bytes();
+            let start = next().to_num();
+            let len = next().to_num();
+            Val::Str(funcs::substring(&s, start, len))
+        }
+        Func::Ltrim => Val::Str(funcs::trim(&next().into_bytes(), true)),
+        Func::Rtrim => Val::Str(funcs::trim(&next().into_bytes(), false)),
+        Func::ReMatch(re) => Val::Num(re.is_match(&next().into_bytes()) as i64),
+        Func::ReExtract(re) => {
+            let s = next().into_bytes();
+            let _ = next();
+            let nth = next().to_num();
+            let sub = next().to_num();
+            let nomatch = next();
+            match funcs::re_extract(re, &s, nth, sub) {
+                Some(v) => Val::Str(v),
+                None => Val::Str(nomatch.into_bytes()),
             }
-            let start = start.max(0) as usize;
-            Val::Str(
-                s.get(start..start + sub.max(0) as usize)
-                    .unwrap_or(&[])
-                    .to_vec(),
-            )
         }
-        Func::Ltrim => {
-            let s = to_bytes(next());
-            let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
-            let i = s.iter().position(|&c| c != b' ').unwrap_or(s.len());
-            Val::Str(s[i..].to_vec())
-        }
-        Func::Rtrim => {
-            let s = to_bytes(next());
-            let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
-            let end = s.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
-            Val::Str(s[..end].to_vec())
-        }
-        Func::ReMatch(re) => Val::Num(re.is_match(&to_bytes(next())) as i64),
         Func::Field => {
-            let s = to_bytes(next());
+            let s = next().into_bytes();
             let d = next();
-            let n = to_num(&next());
-            Val::Str(field(&s, &d, n))
+            let n = next().to_num();
+            Val::Str(funcs::field(&s, &d, n))
         }
         Func::Replace => {
-            let s = to_bytes(next());
-            let what = to_bytes(next());
-            let with = to_bytes(next());
-            if what.is_empty() {
-                return Val::Str(s);
-            }
-            let mut out = Vec::with_capacity(s.len());
-            let mut rest: &[u8] = &s;
-            while let Some(p) = memchr::memmem::find(rest, &what) {
-                out.extend_from_slice(&rest[..p]);
-                out.extend_from_slice(&with);
-                rest = &rest[p + what.len()..];
-            }
-            out.extend_from_slice(rest);
-            Val::Str(out)
+            let s = next().into_bytes();
+            let what = next().into_bytes();
+            let with = next().into_bytes();
+            Val::Str(funcs::replace(&s, &what, &with))
         }
-        Func::Ipv42num => Val::Num(ipv42num(&to_bytes(next()))),
-        Func::Num2ipv4 => {
-            let n = to_num(&next());
-            if !(0..=0xffff_ffff).contains(&n) {
-                Val::Str(b"-1".to_vec())
-            } else {
-                Val::Str(
-                    format!(
-                        "{}.{}.{}.{}",
-                        n >> 24,
-                        (n >> 16) & 255,
-                        (n >> 8) & 255,
-                        n & 255
-                    )
-                    .into_bytes(),
-                )
-            }
+        Func::Wrap => {
+            let s = next().into_bytes();
+            let w = next().into_bytes();
+            let e = (args.len() == 3).then(|| next().into_bytes());
+            Val::Str(funcs::wrap(&s, &w, e.as_deref()))
         }
-        Func::Int2hex => Val::Str(format!("{:x}", to_num(&next())).into_bytes()),
+        Func::Ipv42num => Val::Num(funcs::ipv42num(&next().into_bytes())),
+        Func::Num2ipv4 => Val::Str(funcs::num2ipv4(next().to_num())),
+        Func::Int2hex => Val::Str(funcs::int2hex(next().to_num())),
         Func::Random => {
-            let max = to_num(&next());
+            let max = next().to_num();
             if max <= 0 {
                 return Val::Num(0);
             }
@@ -626,87 +773,153 @@ fn eval_func(f: &Func, args: &[Cond], m: MsgRef<'_>, env: &RenderEnv) -> Val {
             Val::Num((r % max as u64) as i64)
         }
         Func::Prifilt(mask) => {
-            let fac = (m.m.facility as usize).min(mask.len() - 1);
-            Val::Num((mask[fac] & (1 << m.m.severity) != 0) as i64)
+            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
+            Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
         }
-        Func::Zero => Val::Num(0),
+        Func::ExecTemplate(t) => {
+            let mut out = Vec::new();
+            t.render(cx.m.with_vars(&st.vars), cx.env, &mut out);
+            Val::Str(out)
+        }
+        Func::ParseJson => {
+            let text = next().into_bytes();
+            let container = next().into_bytes();
+            let text = &text[..text.iter().position(|&c| c == 0).unwrap_or(text.len())];
+            match crate::json::parse(text) {
+                Some(j) => {
+                    let name = String::from_utf8_lossy(&container).into_owned();
+                    if let Some(v) = VarRef::parse(&name) {
+                        st.vars.set(&v, j, false);
+                    }
+                    st.script_error = 0;
+                    Val::Num(0)
+                }
+                None => {
+                    st.script_error = EINVAL;
+                    Val::Num(EINVAL)
+                }
+            }
+        }
+        Func::GetProperty => {
+            let obj = next();
+            let key = next();
+            let (v, err) = get_property(obj, &key, matches!(args.first(), Some(Cond::Str(_))));
+            st.script_error = err;
+            v
+        }
+        Func::Lookup(t) => {
+            let key = next().into_bytes();
+            let mut out = Vec::new();
+            rs.lookups.lookup(*t, &key, &mut out);
+            Val::Str(out)
+        }
+        Func::FormatTime => {
+            let ts = next();
+            let fmt = next().into_bytes();
+            time_fn_format(ts, &fmt)
+        }
+        Func::ParseTime => {
+            let s = next().into_bytes();
+            match crate::filter::timefn::parse_time(&s) {
+                Some(t) => {
+                    st.script_error = 0;
+                    Val::Num(t)
+                }
+                None => {
+                    st.script_error = EINVAL;
+                    Val::Num(0)
+                }
+            }
+        }
+        Func::IsTime => {
+            let s = next().into_bytes();
+            let fmt = (args.len() == 2).then(|| next().into_bytes());
+            let ok = crate::filter::timefn::is_time(&s, fmt.as_deref());
+            st.script_error = if ok { 0 } else { EINVAL };
+            Val::Num(ok as i64)
+        }
+        Func::ScriptError => Val::Num(st.script_error),
+        Func::PreviousActionSuspended => Val::Num(0),
+        Func::Split => {
+            let s = next().into_bytes();
+            let sep = next().into_bytes();
+            Val::Json(Json::Arr(
+                crate::filter::timefn::split(&s, &sep)
+                    .into_iter()
+                    .map(Json::Str)
+                    .collect(),
+            ))
+        }
+        Func::IsInSubnet => {
+            let ip = next().into_bytes();
+            let net = next().into_bytes();
+            Val::Num(crate::filter::timefn::is_in_subnet(&ip, &net) as i64)
+        }
+        Func::B64Decode => {
+            let s = next().into_bytes();
+            match crate::filter::timefn::b64_decode(&s) {
+                Some(v) => {
+                    st.script_error = 0;
+                    Val::Str(v)
+                }
+                None => {
+                    st.script_error = EINVAL;
+                    Val::empty()
+                }
+            }
+        }
     }
 }
 
-/// A constant array on the right of a comparison: membership / any-match (evalStrArrayCmp).
-fn array_cmp(op: BinOp, l: &[u8], items: &[Vec<u8>]) -> bool {
-    let any = |f: &dyn Fn(&[u8]) -> bool| items.iter().any(|i| f(i));
-    match op {
-        BinOp::Eq => any(&|i| l == i),
-        BinOp::Ne => !any(&|i| l == i),
-        BinOp::Contains => any(&|i| memchr::memmem::find(l, i).is_some()),
-        BinOp::ContainsI => any(&|i| lower_contains(l, i)),
-        BinOp::StartsWith => any(&|i| l.starts_with(i)),
-        BinOp::StartsWithI => any(&|i| l.to_ascii_lowercase().starts_with(&i.to_ascii_lowercase())),
-        _ => false,
+fn time_fn_format(ts: Val, fmt: &[u8]) -> Val {
+    let (n, ok) = ts.to_num_ok();
+    if !ok {
+        // 8.2302 returns the first argument unchanged when it is not a number
+        return Val::Str(ts.into_bytes());
     }
+    Val::Str(crate::filter::timefn::format_time(n, fmt))
 }
 
-fn eval(c: &Cond, m: MsgRef<'_>, env: &RenderEnv) -> Val {
-    match c {
-        Cond::Num(n) => Val::Num(*n),
-        Cond::Str(s) => Val::Str(s.clone()),
-        Cond::Array(a) => Val::Str(a.first().cloned().unwrap_or_default()),
-        Cond::Prop(id) => {
-            let mut b = Vec::new();
-            write_prop(m, *id, env, &mut b);
-            Val::Str(b)
-        }
-        Cond::Not(x) => Val::Num(!truthy(&eval(x, m, env)) as i64),
-        Cond::Neg(x) => Val::Num(to_num(&eval(x, m, env)).wrapping_neg()),
-        Cond::Func(f, args) => eval_func(f, args, m, env),
-        Cond::Bin(op, l, r) => {
-            let lv = eval(l, m, env);
-            match op {
-                BinOp::And => return Val::Num((truthy(&lv) && truthy(&eval(r, m, env))) as i64),
-                BinOp::Or => return Val::Num((truthy(&lv) || truthy(&eval(r, m, env))) as i64),
-                _ => {}
+/// `get_property(obj, key)` (8.2302's `doFunc_get_property`); returns (value, script error).
+/// A failure yields a one-byte string holding NUL, as rsyslog's `es_newStrFromCStr("", 1)`.
+fn get_property(obj: Val, key: &Val, literal: bool) -> (Val, i64) {
+    let nul = || Val::Str(vec![0]);
+    if literal {
+        return (nul(), EINVAL);
+    }
+    let j = match obj {
+        Val::Json(j) => j,
+        Val::Str(s) => return (Val::Str(s), 0),
+        Val::Num(_) => return (nul(), 0),
+    };
+    match j {
+        Json::Obj(o) => {
+            let k = key.as_bytes();
+            if k.is_empty() {
+                return (Val::Json(Json::Obj(o)), 0);
             }
-            if let Cond::Array(items) = &**r {
-                return Val::Num(array_cmp(*op, &as_bytes(&lv), items) as i64);
-            }
-            let rv = eval(r, m, env);
-            use std::cmp::Ordering::*;
-            let b = |x: bool| Val::Num(x as i64);
-            match op {
-                BinOp::Eq => b(equal(&lv, &rv)),
-                BinOp::Ne => b(!equal(&lv, &rv)),
-                BinOp::Lt => b(order(&lv, &rv) == Less),
-                BinOp::Le => b(order(&lv, &rv) != Greater),
-                BinOp::Gt => b(order(&lv, &rv) == Greater),
-                BinOp::Ge => b(order(&lv, &rv) != Less),
-                BinOp::Contains => {
-                    b(memchr::memmem::find(&as_bytes(&lv), &as_bytes(&rv)).is_some())
-                }
-                BinOp::ContainsI => b(lower_contains(&as_bytes(&lv), &as_bytes(&rv))),
-                BinOp::StartsWith => b(as_bytes(&lv).starts_with(&as_bytes(&rv))),
-                BinOp::StartsWithI => b(as_bytes(&lv)
-                    .to_ascii_lowercase()
-                    .starts_with(&as_bytes(&rv).to_ascii_lowercase())),
-                BinOp::Concat => {
-                    let mut a = to_bytes(lv);
-                    a.extend_from_slice(&as_bytes(&rv));
-                    Val::Str(a)
-                }
-                BinOp::Add => Val::Num(to_num(&lv).wrapping_add(to_num(&rv))),
-                BinOp::Sub => Val::Num(to_num(&lv).wrapping_sub(to_num(&rv))),
-                BinOp::Mul => Val::Num(to_num(&lv).wrapping_mul(to_num(&rv))),
-                BinOp::Div => match to_num(&rv) {
-                    0 => Val::Num(0),
-                    d => Val::Num(to_num(&lv).wrapping_div(d)),
-                },
-                BinOp::Mod => match to_num(&rv) {
-                    0 => Val::Num(0),
-                    d => Val::Num(to_num(&lv).wrapping_rem(d)),
-                },
-                BinOp::And | BinOp::Or => Val::Num(0),
+            match o.get(&k) {
+                None => (nul(), EINVAL),
+                Some(Json::Null) => (nul(), 0),
+                Some(Json::Str(s)) => (Val::Json(Json::Str(s.clone())), 0),
+                Some(v) => (Val::Json(v.clone()), 0),
             }
         }
+        Json::Arr(a) => {
+            let (i, ok) = key.to_num_ok();
+            if !ok || i < 0 || i as usize >= std::mem::size_of::<usize>() {
+                return (nul(), EINVAL);
+            }
+            match a.get(i as usize) {
+                Some(Json::Null) | None => (nul(), 0),
+                Some(v) => (Val::Json(v.clone()), 0),
+            }
+        }
+        Json::Bool(b) => (Val::Num(b as i64), 0),
+        Json::Int(n) => (Val::Num(n), 0),
+        Json::Double(d, _) => (Val::Num(d as i64), 0),
+        Json::Str(s) => (Val::Str(s), 0),
+        Json::Null => (nul(), 0),
     }
 }
 
@@ -715,34 +928,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rsyslog_typing_rules() {
-        let s = |x: &str| Val::Str(x.as_bytes().to_vec());
-        assert!(!equal(&s("1"), &s("01")), "two strings compare as strings");
-        assert!(
-            equal(&s("01"), &Val::Num(1)),
-            "a fully numeric string meets a number as a number"
-        );
-        assert!(!equal(&s("1a"), &Val::Num(1)));
-        assert_eq!(
-            order(&s("10"), &s("9")),
-            std::cmp::Ordering::Greater,
-            "relational: numeric when both convert"
-        );
-        assert_eq!(order(&s("a10"), &s("a9")), std::cmp::Ordering::Less);
-        assert!(truthy(&s("12abc")) && !truthy(&s("abc")) && !truthy(&s("")));
-        assert_eq!(field(b"a,b,c", &Val::Num(44), 2), b"b");
-        assert_eq!(field(b"a,b,c", &Val::Num(44), 4), b"***FIELD NOT FOUND***");
-        assert_eq!(field(b"a--b--c", &s("--"), 3), b"c");
-        assert_eq!(ipv42num(b"10.0.0.1"), 167772161);
-        assert_eq!(ipv42num(b"10.0.0"), -1);
-    }
-
-    #[test]
     fn bre_translation() {
         assert_eq!(bre_to_ere(r"a\(b\)c+"), r"a(b)c\+");
         assert_eq!(bre_to_ere(r"x\{2\}"), r"x{2}");
         assert!(Regex::new(&bre_to_ere(r"^\[UFW "))
             .unwrap()
             .is_match(b"[UFW BLOCK]"));
+    }
+
+    #[test]
+    fn field_and_ip_helpers() {
+        let s = |x: &str| Val::Str(x.as_bytes().to_vec());
+        assert_eq!(funcs::field(b"a,b,c", &Val::Num(44), 2), b"b");
+        assert_eq!(
+            funcs::field(b"a,b,c", &Val::Num(44), 4),
+            b"***FIELD NOT FOUND***"
+        );
+        assert_eq!(funcs::field(b"a--b--c", &s("--"), 3), b"c");
+        assert_eq!(funcs::ipv42num(b"10.0.0.1"), 167772161);
+        assert_eq!(funcs::ipv42num(b"10.0.0"), -1);
     }
 }

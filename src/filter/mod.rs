@@ -2,4 +2,8 @@
 //! expressions.
 
 pub mod exec;
+pub mod funcs;
+pub mod lookup;
 pub mod selector;
+pub mod timefn;
+pub mod value;

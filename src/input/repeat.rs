@@ -48,6 +48,7 @@ impl Held {
             m: &self.m,
             data: &self.data,
             peer: Some(&self.peer),
+            vars: None,
         }
     }
 }

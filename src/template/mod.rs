@@ -112,6 +112,8 @@ struct PropPart {
     /// Name `jsonf` writes.
     field_name: Box<[u8]>,
     opts: Options,
+    /// The variable a `$!`/`$.`/`$/` property names.
+    var: Option<Box<crate::vars::VarRef>>,
 }
 
 #[derive(Debug, Clone)]
@@ -536,7 +538,13 @@ fn render_part(part: &Part, escape: Escape, m: MsgRef<'_>, env: &RenderEnv, out:
         Part::Const(c) => out.extend_from_slice(c),
         Part::Prop(p) => {
             let start = out.len();
-            let owned = props::append_value(m, p.id, env, p.date, p.utc, out);
+            let owned = match (&p.var, m.vars) {
+                (Some(v), Some(vars)) => {
+                    vars.render(v, out);
+                    true
+                }
+                _ => props::append_value(m, p.id, env, p.date, p.utc, out),
+            };
             if p.complex {
                 replacer::apply(&p.opts, &p.field_name, out, start, owned);
             }
@@ -544,6 +552,15 @@ fn render_part(part: &Part, escape: Escape, m: MsgRef<'_>, env: &RenderEnv, out:
                 replacer::escape_value(escape, out, start);
             }
         }
+    }
+}
+
+/// The variable a property name refers to, for the variable properties.
+fn var_ref(id: PropId, name: &str) -> Option<Box<crate::vars::VarRef>> {
+    if id.is_variable() {
+        crate::vars::VarRef::parse(name).map(Box::new)
+    } else {
+        None
     }
 }
 
@@ -597,6 +614,7 @@ fn parse_parameter(
         .ok_or_else(|| format!("template '{tpl}': invalid property '{name}'"))?;
     let whole = String::from_utf8_lossy(&cur.s[start..]).into_owned();
     let mut p = PropPart {
+        var: var_ref(id, &name),
         id,
         complex: false,
         date: DateFmt::Default,
@@ -1100,6 +1118,7 @@ fn list_property(tpl: &str, params: &Params) -> Result<Part, String> {
         utc,
         field_name: field_name.into_boxed_slice(),
         opts: o,
+        var: var_ref(id, &name),
     })))
 }
 

@@ -470,7 +470,14 @@ pub(crate) fn append_value(
             datefmt::push_i64(out, uptime());
             return true;
         }
-        PropId::AllJson | PropId::AllJsonPlain => out.extend_from_slice(b"{}"),
+        PropId::AllJson | PropId::AllJsonPlain => match m.vars.and_then(|v| v.msg.as_ref()) {
+            Some(j) => {
+                j.write(id == PropId::AllJson, out);
+                return true;
+            }
+            None => out.extend_from_slice(b"{}"),
+        },
+        // rendered from the part's variable name (template::render_part)
         PropId::CeeVar | PropId::LocalVar | PropId::GlobalVar => {}
     }
     false
@@ -680,7 +687,12 @@ fn write_jsonmesg(m: MsgRef<'_>, env: &RenderEnv, out: &mut Vec<u8>) {
     });
     field(out, "procid", &mut |o| o.extend_from_slice(procid(m)));
     field(out, "msgid", &mut |o| o.extend_from_slice(msgid(m)));
-    out.extend_from_slice(b", \"uuid\": null, \"$!\": null }");
+    out.extend_from_slice(b", \"uuid\": null, \"$!\": ");
+    match m.vars.and_then(|v| v.msg.as_ref()) {
+        Some(j) => j.write(true, out),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b" }");
 }
 
 #[cfg(test)]

@@ -288,6 +288,83 @@ fn every_disagreement_has_a_named_test() {
     }
 }
 
+/// One deliberate extension: a function of newer rsyslog that 8.2302 does not have. rsyslogd
+/// 8.2302 refuses the config (it reports "function 'NAME' not found" at the line the file's
+/// `# expect-rsyslog-error-line:` names, then crashes), oxsyslogd accepts it; the file's
+/// `# reason:` header says what the function is, `# function:` names it.
+fn extension(file: &str) {
+    require_rsyslogd();
+    let c = corpus().join("extensions").join(file);
+    let text = std::fs::read_to_string(&c).unwrap_or_else(|e| panic!("{}: {e}", c.display()));
+    assert!(
+        header(&text, "reason:").is_some(),
+        "{}: no '# reason:' header",
+        c.display()
+    );
+    let func = header(&text, "function:")
+        .unwrap_or_else(|| panic!("{}: no '# function:' header", c.display()));
+    let line = header(&text, "expect-rsyslog-error-line:")
+        .unwrap_or_else(|| panic!("{}: no '# expect-rsyslog-error-line:' header", c.display()));
+    let dir = c.parent().unwrap();
+    let r = rsyslogd(&c, dir);
+    let rerr = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        !r.status.success(),
+        "{}: rsyslogd 8.2302 accepts it, so it is no extension",
+        c.display()
+    );
+    assert!(
+        rerr.contains(&format!("line {line}: function '{func}' not found")),
+        "{}: rsyslogd should report function '{func}' not found at line {line}:\n{rerr}",
+        c.display()
+    );
+    let o = oxsyslogd(&c, dir);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && !err.contains("error"),
+        "{}: oxsyslogd refuses it:\n{err}",
+        c.display()
+    );
+}
+
+#[test]
+fn extension_toupper() {
+    extension("01-toupper.conf");
+}
+
+#[test]
+fn extension_cbool() {
+    extension("02-cbool.conf");
+}
+
+#[test]
+fn extension_split() {
+    extension("03-split.conf");
+}
+
+#[test]
+fn extension_is_in_subnet() {
+    extension("04-is-in-subnet.conf");
+}
+
+#[test]
+fn extension_b64_decode() {
+    extension("05-b64-decode.conf");
+}
+
+/// Every file in extensions/ has its named test above.
+#[test]
+fn every_extension_has_a_named_test() {
+    let src = std::fs::read_to_string(root().join("tests/config_check.rs")).unwrap();
+    for c in confs("extensions") {
+        let name = c.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            src.contains(&format!("extension(\"{name}\")")),
+            "{name} has no named test"
+        );
+    }
+}
+
 fn examples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("conf-examples"))
         .unwrap()

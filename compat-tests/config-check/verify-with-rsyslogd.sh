@@ -12,13 +12,15 @@
 #   CHECKER   the binary to run (default: rsyslogd from PATH, else /usr/sbin/rsyslogd);
 #             it is called as "$CHECKER -N1 -f <absolute path>"
 #   MODE      "rsyslog" (default) or "oxsyslog".  In oxsyslog mode the files in disagree/
-#             must be REJECTED and files marked "# oxsyslog-only:" are checked too;
-#             in rsyslog mode disagree/ files must be ACCEPTED and oxsyslog-only files skipped.
+#             must be REJECTED, those in extensions/ ACCEPTED, and files marked
+#             "# oxsyslog-only:" are checked too; in rsyslog mode disagree/ files must be
+#             ACCEPTED, extensions/ files REJECTED and oxsyslog-only files skipped.
 #
 # Expectations:
 #   valid/*.conf         exit 0 and no output line containing "error"
 #   invalid/*.conf       non-zero exit (a crash, exit >= 128, counts as rejected but is flagged)
 #   disagree/*.conf      rsyslog: exit 0; oxsyslog: non-zero exit
+#   extensions/*.conf    rsyslog: non-zero exit (8.2302 lacks the function); oxsyslog: exit 0
 #   conf-examples/*.conf exit 0, run with the repo root as the current directory
 # corpus files are run with their own directory as the current directory (relative
 # include paths such as ../includes/x.conf resolve against it), and every file is run with
@@ -79,6 +81,10 @@ run_one() { # run_one CATEGORY FILE CWD EXPECT(accept|reject)
 		for h in kind expect-error-line rsyslog-says; do
 			if [ -z "$(header "$file" "$h")" ]; then ok=0; note="$note (missing header '# $h:')"; fi
 		done ;;
+	extensions)
+		for h in reason function; do
+			if [ -z "$(header "$file" "$h")" ]; then ok=0; note="$note (missing header '# $h:')"; fi
+		done ;;
 	disagree)
 		for h in reason expect-error-line; do
 			if [ -z "$(header "$file" "$h")" ]; then ok=0; note="$note (missing header '# $h:')"; fi
@@ -110,6 +116,9 @@ check_file() { # check_file FILE (absolute)
 	"$here"/disagree/*)
 		if [ "$MODE" = oxsyslog ]; then run_one disagree "$f" "$dir" reject
 		else run_one disagree "$f" "$dir" accept; fi ;;
+	"$here"/extensions/*)
+		if [ "$MODE" = oxsyslog ]; then run_one extensions "$f" "$dir" accept
+		else run_one extensions "$f" "$dir" reject; fi ;;
 	"$root"/conf-examples/*)
 		if head -n 1 "$f" | grep -q '^# oxsyslog-only:' && [ "$MODE" != oxsyslog ]; then
 			skipped=$((skipped + 1))
@@ -126,14 +135,14 @@ if [ $# -gt 0 ]; then
 		check_file "$(cd "$(dirname "$f")" && pwd)/$(basename "$f")"
 	done
 else
-	for f in "$here"/valid/*.conf "$here"/invalid/*.conf "$here"/disagree/*.conf "$root"/conf-examples/*.conf; do
+	for f in "$here"/valid/*.conf "$here"/invalid/*.conf "$here"/disagree/*.conf "$here"/extensions/*.conf "$root"/conf-examples/*.conf; do
 		[ -f "$f" ] && check_file "$f"
 	done
 fi
 
 echo
 echo "checker: $CHECKER (mode $MODE)"
-for c in valid invalid disagree conf-examples; do
+for c in valid invalid disagree extensions conf-examples; do
 	p=${cat_pass[$c]:-0}; q=${cat_fail[$c]:-0}
 	[ $((p + q)) -gt 0 ] && printf '  %-14s %3d ok, %d failed\n' "$c" "$p" "$q"
 done

@@ -42,7 +42,7 @@ pub const BUILTIN_TEMPLATES: &[&str] = &[
 ];
 
 /// Functions rsyslog 8.2302 knows (grammar/rainerscript.c), with their (min, max) argument
-/// counts. Newer functions (toupper, cbool, b64_decode …) are not in 8.2302.
+/// counts, followed by the newer-rsyslog extensions oxsyslog also accepts (issue #5).
 const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("strlen", 1, 1),
     ("getenv", 1, 1),
@@ -76,6 +76,14 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("get_property", 2, 2),
     ("script_error", 0, 0),
     ("previous_action_suspended", 0, 0),
+    // Extensions: functions of newer rsyslog versions that 8.2302 does not have (its -N1
+    // reports "function 'x' not found" and then segfaults); implemented in
+    // src/filter/timefn.rs. See compat-tests/config-check/extensions/.
+    ("toupper", 1, 1),
+    ("cbool", 1, 1),
+    ("split", 2, 2),
+    ("is_in_subnet", 2, 2),
+    ("b64_decode", 1, 1),
 ];
 
 /// Loads the config file at `path` (the master config).

@@ -12,6 +12,7 @@ use crate::config::model::{Config, Filter, PropOp, Statement};
 use crate::config::syntax::{BinOp, Expr};
 use crate::filter::funcs;
 use crate::filter::lookup::LookupTables;
+use crate::filter::timefn;
 use crate::filter::value::{equal, order, Val};
 use crate::json::Json;
 use crate::message::MsgRef;
@@ -668,10 +669,7 @@ fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
                 }
                 BinOp::ContainsI => b(funcs::lower_contains(&lv.as_bytes(), &rv.as_bytes())),
                 BinOp::StartsWith => b(lv.as_bytes().starts_with(&rv.as_bytes())),
-                BinOp::StartsWithI => b(lv
-                    .as_bytes()
-                    .to_ascii_lowercase()
-                    .starts_with(&rv.as_bytes().to_ascii_lowercase())),
+                BinOp::StartsWithI => b(funcs::startswith_i(&lv.as_bytes(), &rv.as_bytes())),
                 BinOp::Concat => {
                     let mut a = lv.into_bytes();
                     a.extend_from_slice(&rv.as_bytes());
@@ -715,10 +713,13 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             )
         }
         Func::Tolower => Val::Str(next().into_bytes().to_ascii_lowercase()),
-        Func::Toupper => Val::Str(next().into_bytes().to_ascii_uppercase()),
+        Func::Toupper => Val::Str(timefn::toupper(&next().into_bytes())),
         Func::Cstr => Val::Str(next().into_bytes()),
         Func::Cnum => Val::Num(next().to_num()),
-        Func::Cbool => Val::Num(next().truthy() as i64),
+        Func::Cbool => Val::Num(match next() {
+            Val::Num(n) => timefn::cbool_num(n),
+            v => timefn::cbool(&v.as_bytes()),
+        }),
         Func::Substring => {
             let s = next().into_bytes();
             let start = next().to_num();
@@ -749,17 +750,17 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             let s = next().into_bytes();
             let what = next().into_bytes();
             let with = next().into_bytes();
-            Val::Str(funcs::replace(&s, &what, &with))
+            Val::Str(timefn::replace(&s, &what, &with))
         }
         Func::Wrap => {
             let s = next().into_bytes();
             let w = next().into_bytes();
             let e = (args.len() == 3).then(|| next().into_bytes());
-            Val::Str(funcs::wrap(&s, &w, e.as_deref()))
+            Val::Str(timefn::wrap(&s, &w, e.as_deref()))
         }
         Func::Ipv42num => Val::Num(funcs::ipv42num(&next().into_bytes())),
         Func::Num2ipv4 => Val::Str(funcs::num2ipv4(next().to_num())),
-        Func::Int2hex => Val::Str(funcs::int2hex(next().to_num())),
+        Func::Int2hex => Val::Str(funcs::int2hex(&next())),
         Func::Random => {
             let max = next().to_num();
             if max <= 0 {
@@ -808,9 +809,14 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             v
         }
         Func::Lookup(t) => {
-            let key = next().into_bytes();
+            let key = next();
             let mut out = Vec::new();
-            rs.lookups.lookup(*t, &key, &mut out);
+            if rs.lookups.wants_number(*t) {
+                // array tables take the key's number as rsyslog's var2Number gives it
+                rs.lookups.lookup_num(*t, key.to_num(), &mut out);
+            } else {
+                rs.lookups.lookup(*t, &key.as_bytes(), &mut out);
+            }
             Val::Str(out)
         }
         Func::FormatTime => {
@@ -820,7 +826,7 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
         }
         Func::ParseTime => {
             let s = next().into_bytes();
-            match crate::filter::timefn::parse_time(&s) {
+            match timefn::parse_time(&s) {
                 Some(t) => {
                     st.script_error = 0;
                     Val::Num(t)
@@ -832,9 +838,10 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             }
         }
         Func::IsTime => {
-            let s = next().into_bytes();
+            let v = next();
+            let numeric = !matches!(v, Val::Str(_));
             let fmt = (args.len() == 2).then(|| next().into_bytes());
-            let ok = crate::filter::timefn::is_time(&s, fmt.as_deref());
+            let ok = timefn::is_time_typed(&v.as_bytes(), fmt.as_deref(), numeric);
             st.script_error = if ok { 0 } else { EINVAL };
             Val::Num(ok as i64)
         }
@@ -844,40 +851,27 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             let s = next().into_bytes();
             let sep = next().into_bytes();
             Val::Json(Json::Arr(
-                crate::filter::timefn::split(&s, &sep)
-                    .into_iter()
-                    .map(Json::Str)
-                    .collect(),
+                timefn::split(&s, &sep).into_iter().map(Json::Str).collect(),
             ))
         }
         Func::IsInSubnet => {
             let ip = next().into_bytes();
             let net = next().into_bytes();
-            Val::Num(crate::filter::timefn::is_in_subnet(&ip, &net) as i64)
+            Val::Num(timefn::is_in_subnet(&ip, &net) as i64)
         }
         Func::B64Decode => {
             let s = next().into_bytes();
-            match crate::filter::timefn::b64_decode(&s) {
-                Some(v) => {
-                    st.script_error = 0;
-                    Val::Str(v)
-                }
-                None => {
-                    st.script_error = EINVAL;
-                    Val::empty()
-                }
-            }
+            // newer rsyslog: "" for invalid input, no script error
+            Val::Str(timefn::b64_decode(&s).unwrap_or_default())
         }
     }
 }
 
 fn time_fn_format(ts: Val, fmt: &[u8]) -> Val {
-    let (n, ok) = ts.to_num_ok();
-    if !ok {
-        // 8.2302 returns the first argument unchanged when it is not a number
-        return Val::Str(ts.into_bytes());
-    }
-    Val::Str(crate::filter::timefn::format_time(n, fmt))
+    Val::Str(match ts {
+        Val::Str(s) => timefn::format_time_str(&s, fmt),
+        v => timefn::format_time(v.to_num(), fmt),
+    })
 }
 
 /// `get_property(obj, key)` (8.2302's `doFunc_get_property`); returns (value, script error).

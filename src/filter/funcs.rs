@@ -58,20 +58,59 @@ pub fn field(s: &[u8], delim: &Val, n: i64) -> Vec<u8> {
 }
 
 pub fn ipv42num(s: &[u8]) -> i64 {
-    let t = String::from_utf8_lossy(s);
-    let t = t.trim_matches(' ');
-    let parts: Vec<&str> = t.split('.').collect();
-    if parts.len() != 4 {
-        return -1;
-    }
-    let mut n: i64 = 0;
-    for p in parts {
-        match p.parse::<u8>() {
-            Ok(v) if p.bytes().all(|c| c.is_ascii_digit()) => n = n * 256 + v as i64,
+    // 8.2302's doFunct_Ipv42num: blanks only before or after, four dot-separated digit
+    // groups (an empty last group counts as 0), each accumulated and combined in 32 bits
+    let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
+    let mut num = [0u32; 4];
+    let (mut cyc, mut prevdot, mut startblank, mut endblank) = (0usize, false, false, false);
+    for (i, &c) in s.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                if endblank {
+                    return -1;
+                }
+                prevdot = false;
+                startblank = false;
+                num[cyc] = num[cyc].wrapping_mul(10).wrapping_add((c - b'0') as u32);
+            }
+            b' ' => {
+                prevdot = false;
+                if i == 0 || startblank {
+                    startblank = true;
+                } else {
+                    endblank = true;
+                }
+            }
+            b'.' => {
+                if endblank || prevdot {
+                    return -1;
+                }
+                startblank = false;
+                prevdot = true;
+                cyc += 1;
+                if cyc > 3 {
+                    return -1;
+                }
+            }
             _ => return -1,
         }
     }
-    n
+    if cyc != 3 {
+        return -1;
+    }
+    num[0]
+        .wrapping_mul(1 << 24)
+        .wrapping_add(num[1].wrapping_mul(1 << 16))
+        .wrapping_add(num[2].wrapping_mul(256))
+        .wrapping_add(num[3]) as i64
+}
+
+/// libestr's `es_strncasecmp` as `startswith_i` uses it: only the bytes both strings have
+/// are compared, so a left side that is a prefix of the right side also "starts with" it.
+pub fn startswith_i(l: &[u8], r: &[u8]) -> bool {
+    l.iter()
+        .zip(r.iter())
+        .all(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
 pub fn lower_contains(h: &[u8], n: &[u8]) -> bool {
@@ -87,7 +126,7 @@ pub fn array_cmp(op: BinOp, l: &[u8], items: &[Vec<u8>]) -> bool {
         BinOp::Contains => any(&|i| memchr::memmem::find(l, i).is_some()),
         BinOp::ContainsI => any(&|i| lower_contains(l, i)),
         BinOp::StartsWith => any(&|i| l.starts_with(i)),
-        BinOp::StartsWithI => any(&|i| l.to_ascii_lowercase().starts_with(&i.to_ascii_lowercase())),
+        BinOp::StartsWithI => any(&|i| startswith_i(l, i)),
         _ => false,
     }
 }
@@ -148,36 +187,6 @@ pub fn trim(s: &[u8], left: bool) -> Vec<u8> {
     }
 }
 
-/// `replace(str, what, with)`: every non-overlapping occurrence, left to right.
-pub fn replace(s: &[u8], what: &[u8], with: &[u8]) -> Vec<u8> {
-    if what.is_empty() {
-        return s.to_vec();
-    }
-    let mut out = Vec::with_capacity(s.len());
-    let mut rest: &[u8] = s;
-    while let Some(p) = memchr::memmem::find(rest, what) {
-        out.extend_from_slice(&rest[..p]);
-        out.extend_from_slice(with);
-        rest = &rest[p + what.len()..];
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-/// `wrap(str, wrapper[, escaper])`: occurrences of the wrapper inside are first replaced by
-/// the escaper (3-argument form).
-pub fn wrap(s: &[u8], wrapper: &[u8], escaper: Option<&[u8]>) -> Vec<u8> {
-    let inner = match escaper {
-        Some(e) => replace(s, wrapper, e),
-        None => s.to_vec(),
-    };
-    let mut out = Vec::with_capacity(inner.len() + 2 * wrapper.len());
-    out.extend_from_slice(wrapper);
-    out.extend_from_slice(&inner);
-    out.extend_from_slice(wrapper);
-    out
-}
-
 /// `num2ipv4`: "-1" outside 0..=2^32-1.
 pub fn num2ipv4(n: i64) -> Vec<u8> {
     if !(0..=0xffff_ffff).contains(&n) {
@@ -217,9 +226,13 @@ pub fn re_extract(re: &regex::bytes::Regex, s: &[u8], nth: i64, sub: i64) -> Opt
     }
 }
 
-/// `int2hex`: two's complement for negative numbers, as `%llx`.
-pub fn int2hex(n: i64) -> Vec<u8> {
-    format!("{n:x}").into_bytes()
+/// `int2hex`: two's complement for negative numbers, as `%llx`; "NAN" when the value is
+/// not completely a number.
+pub fn int2hex(v: &Val) -> Vec<u8> {
+    match v.to_num_ok() {
+        (n, true) => format!("{n:x}").into_bytes(),
+        _ => b"NAN".to_vec(),
+    }
 }
 
 /// A coerced argument as bytes.

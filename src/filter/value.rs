@@ -62,7 +62,13 @@ impl Val {
     pub fn into_json(self) -> Json {
         match self {
             Val::Num(n) => Json::Int(n),
-            Val::Str(s) => Json::Str(s),
+            // json_object_new_string(es_str2cstr(…)): the text ends at a NUL
+            Val::Str(mut s) => {
+                if let Some(p) = s.iter().position(|&c| c == 0) {
+                    s.truncate(p);
+                }
+                Json::Str(s)
+            }
             Val::Json(j) => j.deep_copy(),
         }
     }

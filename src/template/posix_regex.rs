@@ -120,7 +120,10 @@ pub fn translate(p: &[u8], flavor: Flavor) -> Result<String, String> {
                         at_start = true;
                     }
                     (Flavor::Basic, b')') => out.push(')'),
-                    (Flavor::Basic, b'{') => out.push('{'),
+                    (Flavor::Basic, b'{') => {
+                        out.push('{');
+                        i = interval(p, i, &mut out);
+                    }
                     (Flavor::Basic, b'}') => out.push('}'),
                     (Flavor::Basic, b'|') => {
                         out.push('|');
@@ -149,7 +152,12 @@ pub fn translate(p: &[u8], flavor: Flavor) -> Result<String, String> {
                 out.push('|');
                 at_start = true;
             }
-            (Flavor::Extended, b')' | b'*' | b'+' | b'?' | b'{' | b'}') => out.push(c as char),
+            (Flavor::Extended, b'{') => {
+                out.push('{');
+                i = interval(p, i + 1, &mut out);
+                continue;
+            }
+            (Flavor::Extended, b')' | b'*' | b'+' | b'?' | b'}') => out.push(c as char),
             (Flavor::Extended, b'^') => {
                 out.push('^');
                 at_start = true;
@@ -185,6 +193,20 @@ pub fn translate(p: &[u8], flavor: Flavor) -> Result<String, String> {
     Ok(out)
 }
 
+/// The bounds of an interval (`{m}`, `{m,}`, `{m,n}`) copied as they are, from `i`
+/// (just after the `{`); returns where copying stopped (at the closing brace).
+fn interval(p: &[u8], mut i: usize, out: &mut String) -> usize {
+    while let Some(&c) = p.get(i) {
+        if c.is_ascii_digit() || c == b',' {
+            out.push(c as char);
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +215,23 @@ mod tests {
         let re = compile(p, f).unwrap();
         re.find(s.as_bytes())
             .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+    }
+
+    #[test]
+    fn intervals_keep_their_bounds() {
+        assert_eq!(
+            find(
+                r"([0-9]{1,3}\.){3}[0-9]{1,3}",
+                Flavor::Extended,
+                "ip 10.0.0.1 x"
+            )
+            .as_deref(),
+            Some("10.0.0.1")
+        );
+        assert_eq!(
+            find(r"a\{2,\}", Flavor::Basic, "caaab").as_deref(),
+            Some("aaa")
+        );
     }
 
     #[test]

@@ -108,9 +108,17 @@ fn filtering(c: &mut Criterion) {
         b.iter(|| {
             let mut fired = 0usize;
             for i in 0..batch.len() {
-                rs.run(0, batch.get(i), &env, &mut st, &mut scratch, &mut |_, _| {
-                    fired += 1
-                });
+                rs.run(
+                    0,
+                    batch.get(i),
+                    &env,
+                    &mut st,
+                    &mut scratch,
+                    &mut |_, _, _| {
+                        fired += 1;
+                        Some(false)
+                    },
+                );
             }
             fired
         })

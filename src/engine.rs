@@ -14,9 +14,9 @@ use crate::config::diagnostics::Location;
 use crate::config::model::{Config, PValue, Params};
 use crate::filter::exec::Rulesets;
 use crate::input::{self, Ctx};
-use crate::message::{Batch, Peer};
+use crate::message::Batch;
 use crate::output::Output;
-use crate::parse::{InputFlags, ParseOptions, Received};
+use crate::parse::{InputFlags, ParseOptions};
 use crate::template::{RenderEnv, Templates};
 
 /// Batches the main queue holds before stream inputs wait (back-pressure).
@@ -46,6 +46,11 @@ struct NoticeInner {
     process_internal: bool,
     /// `internalmsg.severity`: more verbose internal messages are not logged (default info).
     max_severity: u8,
+    /// `$RepeatedMsgReduction on` applies to internal messages too (rsyslogd.c
+    /// processImInternal, its `internal_messages` rate limiter). That limiter is never
+    /// destroyed, so a run pending at shutdown is not reported, as in rsyslog (the
+    /// "exiting on signal" message ends any run before it).
+    repeat: Option<Mutex<crate::input::repeat::Repeat>>,
 }
 
 impl Notices {
@@ -79,6 +84,7 @@ impl Notices {
                 local_host,
                 process_internal,
                 max_severity,
+                repeat: crate::input::repeat::enabled(cfg).then(Default::default),
             }),
         }
     }
@@ -97,20 +103,56 @@ impl Notices {
         if to_stderr {
             eprintln!("oxsyslogd: {text}");
         }
-        if severity > self.inner.max_severity {
+        self.internal(severity, &text);
+    }
+
+    /// An internal message (facility syslog) as rsyslog's logmsgInternal builds it: control
+    /// characters become spaces, rawmsg and msg are the text, tag `rsyslogd:`, the local host;
+    /// then, as processImInternal, `$RepeatedMsgReduction`, the `internalmsg.severity`
+    /// filter, and the rules (`processInternalMessages`) or syslog(3).
+    pub fn internal(&self, severity: u8, text: &str) {
+        let text: String = text
+            .chars()
+            .map(|c| {
+                if (c as u32) < 0x20 || c == '\x7f' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let mut batch = Batch::with_capacity(text.len() + 64, 2);
+        // a pad byte: no span of the message starts at 0 (Span::EMPTY)
+        batch.data.push(0);
+        let now = crate::parse::now_local();
+        crate::input::klog::push_local(
+            &mut batch,
+            text.as_bytes(),
+            5,
+            severity,
+            b"rsyslogd:",
+            &self.inner.local_host,
+            0,
+            &now,
+        );
+        if let Some(Ok(mut r)) = self.inner.repeat.as_ref().map(|r| r.lock()) {
+            r.check_last(&mut batch, 1, self.inner.parse.permit_slash_in_programname);
+        }
+        let max = self.inner.max_severity;
+        batch.msgs.retain(|m| m.severity <= max);
+        if batch.is_empty() {
             return;
         }
         if !self.inner.process_internal {
-            if let Ok(c) = std::ffi::CString::new(text.replace('\0', " ")) {
-                // SAFETY: both strings are NUL-terminated and valid for the call; "%s" takes
-                // exactly one string argument.
-                unsafe {
-                    nix::libc::syslog(
-                        nix::libc::LOG_SYSLOG | severity as nix::libc::c_int,
-                        c"%s".as_ptr(),
-                        c.as_ptr(),
-                    )
-                };
+            for i in 0..batch.len() {
+                let m = batch.get(i);
+                let pri =
+                    (m.m.facility as nix::libc::c_int) << 3 | m.m.severity as nix::libc::c_int;
+                if let Ok(c) = std::ffi::CString::new(m.msg().to_vec()) {
+                    // SAFETY: both strings are NUL-terminated and valid for the call; "%s"
+                    // takes exactly one string argument.
+                    unsafe { nix::libc::syslog(pri, c"%s".as_ptr(), c.as_ptr()) };
+                }
             }
             return;
         }
@@ -118,26 +160,6 @@ impl Notices {
             return;
         };
         let Some(tx) = guard.as_ref() else { return };
-        let raw = format!("<{}>rsyslogd: {}", 5 * 8 + severity, text);
-        let mut batch = Batch::with_capacity(raw.len() + 64, 1);
-        batch.peers.push(Peer {
-            host: self.inner.local_host.clone(),
-            ip: Arc::from("127.0.0.1"),
-            port: Arc::from(""),
-        });
-        let now = crate::parse::now_local();
-        let rx = Received {
-            peer: 0,
-            input: 0,
-            time: now.0,
-            unix: now.1,
-        };
-        let flags = InputFlags {
-            parse_hostname: false,
-            ignore_timestamp: true,
-            ..InputFlags::default()
-        };
-        crate::parse::push_message(&mut batch, raw.as_bytes(), &rx, &flags, &self.inner.parse);
         let n = batch.len();
         let size = crate::stats::enqueue_start(n, tx.capacity() == 0);
         let res = tx.try_send(batch);
@@ -576,6 +598,12 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
 
     // The processing thread: rules and actions, one batch at a time.
     let lost_at_shutdown = Arc::new(AtomicU64::new(0));
+    let start = crate::template::clock::now_unix().0;
+    let gates: Vec<crate::output::gate::Gate> = cfg
+        .actions
+        .iter()
+        .map(|a| crate::output::gate::Gate::new(a, start))
+        .collect();
     let worker = {
         let (hup, abandon, pool, lost) = (
             hup.clone(),
@@ -590,6 +618,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     rx,
                     rulesets,
                     outputs,
+                    gates,
                     input_rulesets,
                     env,
                     hup,
@@ -676,6 +705,7 @@ fn process(
     mut rx: mpsc::Receiver<Batch>,
     mut rulesets: Rulesets,
     mut outputs: Vec<Box<dyn Output>>,
+    mut gates: Vec<crate::output::gate::Gate>,
     input_rulesets: Vec<usize>,
     mut env: RenderEnv,
     hup: Arc<AtomicBool>,
@@ -715,8 +745,10 @@ fn process(
             continue;
         }
         env.refresh_now();
-        // rsyslog resets script_error() per batch (wtiResetExecState)
+        // rsyslog resets script_error() and the suspended flag per batch (wtiResetExecState)
         state.script_error = 0;
+        state.prev_suspended = false;
+        let now = crate::template::clock::now_unix().0;
         for i in 0..batch.len() {
             let m = batch.get(i);
             // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
@@ -732,13 +764,16 @@ fn process(
                     *c += 1;
                 }
             }
-            rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv| {
-                if let Some(o) = outputs.get_mut(a) {
-                    o.process(mv, &env);
+            rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv, prev| {
+                if !gates.get_mut(a).is_none_or(|g| g.admit(prev, now)) {
+                    return None;
                 }
+                let o = outputs.get_mut(a)?;
+                o.process(mv, &env);
                 if let Some(c) = t.as_deref_mut().and_then(|t| t.actions.get_mut(a)) {
                     *c += 1;
                 }
+                Some(o.suspended_now())
             });
         }
         for o in outputs.iter_mut() {

@@ -307,7 +307,15 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
 ];
 
 /// Common `action()` parameters honoured.
-const ACTION_COMMON: &[&str] = &["type", "name"];
+const ACTION_COMMON: &[&str] = &[
+    "type",
+    "name",
+    // src/output/gate.rs
+    "action.execOnlyEveryNthTime",
+    "action.execOnlyEveryNthTimeout",
+    "action.execOnlyOnceEveryInterval",
+    "action.execOnlyWhenPreviousIsSuspended",
+];
 
 fn allowed(list: &[&str], name: &str) -> bool {
     list.iter().any(|n| n.eq_ignore_ascii_case(name))
@@ -346,26 +354,6 @@ pub fn check(cfg: &Config) -> Result<(), String> {
             ));
         }
     }
-    // rsyslog reduces repeats in imfile and imklog too: not done here yet
-    if crate::input::repeat::enabled(cfg) {
-        let at = cfg
-            .legacy_only
-            .iter()
-            .rev()
-            .find(|l| l.directive.eq_ignore_ascii_case("RepeatedMsgReduction"));
-        let other = cfg
-            .inputs
-            .iter()
-            .map(|i| i.module)
-            .chain(cfg.modules.iter().map(|m| m.name))
-            .find(|&n| n == "imfile" || n == "imklog");
-        if let (Some(l), Some(n)) = (at, other) {
-            return Err(format!(
-                "{}: error: $RepeatedMsgReduction on is implemented for imtcp, imudp and imuxsock only, not for {n}; refusing to start rather than ignore it",
-                l.loc
-            ));
-        }
-    }
     check_params(&cfg.globals, GLOBALS, "global()")?;
     check_params(&cfg.main_queue, MAIN_QUEUE, "main_queue()")?;
     for m in &cfg.modules {
@@ -393,14 +381,20 @@ pub fn check(cfg: &Config) -> Result<(), String> {
     }
     for r in &cfg.rulesets {
         // parser=[…] chains are honoured (parse options per ruleset).
-        if let Some(s) = r
+        for s in r
             .params
             .0
             .iter()
-            .find(|s| !allowed(&["name", "parser"], s.name))
+            .filter(|s| !allowed(&["name", "parser"], s.name))
         {
-            let harmless = s.name.eq_ignore_ascii_case("queue.type")
-                && matches!(&s.value, PValue::Str(t) if t.eq_ignore_ascii_case("Direct"));
+            // a ruleset queue in memory with one worker: its calls run on a copy of the
+            // message after the caller's rules (src/filter/exec.rs, `Rulesets::queued`)
+            let harmless = (s.name.eq_ignore_ascii_case("queue.type")
+                && matches!(&s.value, PValue::Str(t) if ["Direct", "LinkedList", "FixedArray"]
+                    .iter()
+                    .any(|k| t.eq_ignore_ascii_case(k))))
+                || (s.name.eq_ignore_ascii_case("queue.workerThreads")
+                    && matches!(&s.value, PValue::Int(1)));
             if !harmless {
                 return Err(refuse(
                     &s.loc,
@@ -430,6 +424,29 @@ mod tests {
         start_check("$AllowedSender UDP, 127.0.0.1\n*.* /tmp/x\n").unwrap();
         let e = start_check("*.* action(type=\"omfile\" file=\"/tmp/x\" queue.type=\"Disk\" queue.filename=\"q\")\n").unwrap_err();
         assert!(e.contains("queue.type"), "{e}");
+    }
+
+    /// Our main queue never discards by severity (impstats' `discarded.nf` stays 0, as in
+    /// rsyslog with its default discardSeverity 8), so every way to ask for that is refused.
+    #[test]
+    fn queue_discard_marks_are_refused() {
+        for (conf, at) in [
+            ("main_queue(queue.discardMark=\"10\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.discardSeverity=\"4\")\n", "t.conf:1:12:"),
+            ("$MainMsgQueueDiscardMark 10\n", "t.conf:1:1:"),
+            ("$MainMsgQueueDiscardSeverity 4\n", "t.conf:1:1:"),
+            (
+                "*.* action(type=\"omfile\" file=\"/tmp/x\" queue.discardMark=\"5\")\n",
+                "t.conf:1:",
+            ),
+            ("$ActionQueueDiscardSeverity 3\n*.* /tmp/x\n", "t.conf:1:1:"),
+        ] {
+            let e = start_check(&format!("{conf}*.* /tmp/y\n")).unwrap_err();
+            assert!(
+                e.starts_with(at) && e.contains("queue.discard"),
+                "{conf}: {e}"
+            );
+        }
     }
 
     #[test]

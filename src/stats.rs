@@ -261,6 +261,9 @@ impl Stats {
                     ("enqueued", take(&self.enqueued)),
                     ("full", take(&self.full)),
                     ("discarded.full", take(&self.discarded_full)),
+                    // queue.c counts here messages dropped at queue.discardMark by
+                    // severity (>= queue.discardSeverity, default 8: never); both settings
+                    // are refused at start (src/runtime_support.rs), so this is always 0
                     ("discarded.nf", 0),
                     ("maxqsize", self.maxqsize.load(Ordering::Relaxed)),
                 ],

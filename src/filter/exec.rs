@@ -78,6 +78,11 @@ pub enum Cond {
     Neg(Box<Cond>),
     Bin(BinOp, Box<Cond>, Box<Cond>),
     Func(Func, Vec<Cond>),
+    /// A condition that depends only on facility and severity, folded at compile time into
+    /// a selector mask (rsyslog's optimizer does the same for such comparisons).
+    Mask(crate::filter::selector::Mask),
+    /// `PROP op "constant"` for the string operators: compared without building values.
+    PropStr(BinOp, PropId, Vec<u8>),
 }
 
 /// rsyslog 8.2302's functions, and the newer ones oxsyslog adds (toupper, cbool, split,
@@ -112,7 +117,6 @@ pub enum Func {
     ParseTime,
     IsTime,
     ScriptError,
-    /// 0: no action of oxsyslog's runtime suspends yet (omfwd arrives with issue #7).
     PreviousActionSuspended,
     Split,
     IsInSubnet,
@@ -125,6 +129,8 @@ pub struct Rulesets {
     pub names: Vec<String>,
     pub bodies: Vec<Vec<Exec>>,
     pub lookups: LookupTables,
+    /// Rulesets with their own queue: `call` hands them a copy of the message.
+    pub queued: Vec<bool>,
 }
 
 /// What the rules thread keeps between messages: the variables (globals persist) and the
@@ -133,6 +139,12 @@ pub struct Rulesets {
 pub struct State {
     pub vars: Vars,
     pub script_error: i64,
+    /// Whether the last action that ran was suspended (rsyslog's `bPrevWasSuspended`, per
+    /// worker, reset per batch).
+    pub prev_suspended: bool,
+    /// Calls of rulesets that have their own queue, run after the calling message's rules:
+    /// (ruleset, the message's variables when called).
+    deferred: Vec<(usize, Option<Json>, Option<Json>)>,
 }
 
 /// Outcome of running statements.
@@ -177,10 +189,20 @@ impl Rulesets {
         for r in &cfg.rulesets {
             bodies.push(c.body(&r.body)?);
         }
+        let queued = cfg
+            .rulesets
+            .iter()
+            .map(|r| {
+                r.params
+                    .str("queue.type")
+                    .is_some_and(|t| !t.eq_ignore_ascii_case("direct"))
+            })
+            .collect();
         Ok(Rulesets {
             names,
             bodies,
             lookups,
+            queued,
         })
     }
 
@@ -197,7 +219,7 @@ impl Rulesets {
         env: &RenderEnv,
         st: &mut State,
         scratch: &mut Vec<u8>,
-        act: &mut impl FnMut(usize, MsgRef<'_>),
+        act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     ) {
         st.vars.begin_message(None);
         let mut cx = Ctx { m, env, scratch };
@@ -205,6 +227,19 @@ impl Rulesets {
         if let Some(body) = self.bodies.get(rs) {
             let _ = exec(self, body, &mut cx, st, act, &mut reloads, 0);
         }
+        // a queued ruleset works on its own copy of the message (rsyslog's MsgDup + its
+        // queue): its `stop` and its variable changes do not reach the caller
+        let mut i = 0;
+        while i < st.deferred.len() && i < 1000 {
+            let (r, msg, local) = std::mem::take(&mut st.deferred[i]);
+            st.vars.msg = msg;
+            st.vars.local = local;
+            if let Some(body) = self.bodies.get(r) {
+                let _ = exec(self, body, &mut cx, st, act, &mut reloads, 1);
+            }
+            i += 1;
+        }
+        st.deferred.clear();
         for (t, stub) in reloads {
             if let Err(e) = self.lookups.reload_with_stub(t, stub.as_deref()) {
                 eprintln!("oxsyslogd: {e}");
@@ -223,7 +258,7 @@ fn exec(
     body: &[Exec],
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
-    act: &mut impl FnMut(usize, MsgRef<'_>),
+    act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
@@ -270,7 +305,9 @@ fn exec(
                 }
             }
             Exec::Action(i) => {
-                act(*i, cx.m.with_vars(&st.vars));
+                if let Some(susp) = act(*i, cx.m.with_vars(&st.vars), st.prev_suspended) {
+                    st.prev_suspended = susp;
+                }
                 Flow::Go
             }
             Exec::Stop => Flow::Stop,
@@ -322,11 +359,16 @@ fn call(
     r: usize,
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
-    act: &mut impl FnMut(usize, MsgRef<'_>),
+    act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
     if depth > 100 {
+        return Flow::Go;
+    }
+    if rs.queued.get(r).copied().unwrap_or(false) {
+        st.deferred
+            .push((r, st.vars.msg.clone(), st.vars.local.clone()));
         return Flow::Go;
     }
     match rs.bodies.get(r) {
@@ -347,7 +389,7 @@ fn foreach(
     body: &[Exec],
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
-    act: &mut impl FnMut(usize, MsgRef<'_>),
+    act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
@@ -460,7 +502,7 @@ impl Compiler<'_> {
                 then_body,
                 else_body,
             } => Exec::If {
-                cond: self.expr(cond)?,
+                cond: fold(self.expr(cond)?),
                 then_body: self.body(then_body)?,
                 else_body: match else_body {
                     Some(e) => self.body(e)?,
@@ -522,7 +564,29 @@ impl Compiler<'_> {
             Expr::Exists(v) => Cond::Exists(self.var(v)?),
             Expr::Not(x) => Cond::Not(Box::new(self.expr(x)?)),
             Expr::Neg(x) => Cond::Neg(Box::new(self.expr(x)?)),
-            Expr::Bin(op, l, r) => Cond::Bin(*op, Box::new(self.expr(l)?), Box::new(self.expr(r)?)),
+            Expr::Bin(op, l, r) => {
+                let (l, r) = (self.expr(l)?, self.expr(r)?);
+                match (op, l, r) {
+                    (
+                        BinOp::Eq
+                        | BinOp::Ne
+                        | BinOp::Contains
+                        | BinOp::ContainsI
+                        | BinOp::StartsWith
+                        | BinOp::StartsWithI,
+                        Cond::Prop(id),
+                        Cond::Str(v),
+                    ) => Cond::PropStr(*op, id, v),
+                    (op, Cond::Mask(a), Cond::Mask(b)) if matches!(op, BinOp::And | BinOp::Or) => {
+                        let mut m = a;
+                        for (x, y) in m.iter_mut().zip(b.iter()) {
+                            *x = if *op == BinOp::And { *x & y } else { *x | y };
+                        }
+                        Cond::Mask(m)
+                    }
+                    (op, l, r) => Cond::Bin(*op, Box::new(l), Box::new(r)),
+                }
+            }
             Expr::Array(a) => Cond::Array(a.iter().map(|x| x.as_bytes().to_vec()).collect()),
             Expr::Func { name, args, loc } => self
                 .func(name, args)
@@ -622,8 +686,112 @@ impl Compiler<'_> {
     }
 }
 
+/// Whether a condition reads nothing of the message but facility and severity (and has no
+/// side effects), and reads at least one of them.
+fn pri_only(c: &Cond, reads: &mut bool) -> bool {
+    match c {
+        Cond::Num(_) | Cond::Str(_) | Cond::Array(_) => true,
+        Cond::Mask(_) => {
+            *reads = true;
+            true
+        }
+        Cond::Prop(id) | Cond::PropStr(_, id, _) => {
+            *reads = true;
+            matches!(
+                id,
+                PropId::SyslogFacility
+                    | PropId::SyslogFacilityText
+                    | PropId::SyslogSeverity
+                    | PropId::SyslogSeverityText
+                    | PropId::Pri
+                    | PropId::PriText
+            )
+        }
+        Cond::Not(x) | Cond::Neg(x) => pri_only(x, reads),
+        Cond::Bin(_, l, r) => pri_only(l, reads) && pri_only(r, reads),
+        Cond::Func(Func::Prifilt(_), _) => {
+            *reads = true;
+            true
+        }
+        Cond::Func(
+            Func::Strlen
+            | Func::Tolower
+            | Func::Toupper
+            | Func::Cstr
+            | Func::Cnum
+            | Func::Substring
+            | Func::Field
+            | Func::Replace
+            | Func::Int2hex,
+            args,
+        ) => args.iter().all(|a| pri_only(a, reads)),
+        _ => false,
+    }
+}
+
+/// Folds a facility/severity-only condition into a mask by evaluating it once for every
+/// facility and severity; anything else stays as it is.
+fn fold(c: Cond) -> Cond {
+    let mut reads = false;
+    if !pri_only(&c, &mut reads) || !reads {
+        return c;
+    }
+    let rs = Rulesets {
+        names: Vec::new(),
+        bodies: Vec::new(),
+        lookups: LookupTables::default(),
+        queued: Vec::new(),
+    };
+    let env = RenderEnv::default();
+    let mut st = State::default();
+    let mut scratch = Vec::new();
+    let mut mask: crate::filter::selector::Mask = [0; crate::filter::selector::FACILITY_SLOTS];
+    for (fac, bits) in mask.iter_mut().enumerate() {
+        for sev in 0..8u8 {
+            let mut b = crate::message::Batch::default();
+            b.msgs.push(crate::message::Message {
+                facility: fac as u8,
+                severity: sev,
+                ..Default::default()
+            });
+            let mut cx = Ctx {
+                m: b.get(0),
+                env: &env,
+                scratch: &mut scratch,
+            };
+            if eval(&rs, &c, &mut cx, &mut st).truthy() {
+                *bits |= 1 << sev;
+            }
+        }
+    }
+    Cond::Mask(mask)
+}
+
+/// Compares a rendered property with a constant as rsyslog does when the left side is a
+/// string and the right a string constant (`cnfexprEval`'s `'S'` fast path).
+fn str_op(op: BinOp, l: &[u8], r: &[u8]) -> bool {
+    match op {
+        BinOp::Eq => l == r,
+        BinOp::Ne => l != r,
+        BinOp::Contains => memchr::memmem::find(l, r).is_some(),
+        BinOp::ContainsI => funcs::lower_contains(l, r),
+        BinOp::StartsWith => l.starts_with(r),
+        BinOp::StartsWithI => funcs::startswith_i(l, r),
+        _ => false,
+    }
+}
+
 fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
     match c {
+        Cond::Mask(mask) => {
+            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
+            Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
+        }
+        Cond::PropStr(op, id, value) => {
+            cx.scratch.clear();
+            write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
+            Val::Num(str_op(*op, cx.scratch, value) as i64)
+        }
         Cond::Num(n) => Val::Num(*n),
         Cond::Str(s) => Val::Str(s.clone()),
         Cond::Array(a) => Val::Str(a.first().cloned().unwrap_or_default()),
@@ -846,7 +1014,7 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             Val::Num(ok as i64)
         }
         Func::ScriptError => Val::Num(st.script_error),
-        Func::PreviousActionSuspended => Val::Num(0),
+        Func::PreviousActionSuspended => Val::Num(st.prev_suspended as i64),
         Func::Split => {
             let s = next().into_bytes();
             let sep = next().into_bytes();

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::model::{Config, Input, PValue, Params};
+use crate::input::repeat::Repeat;
 use crate::input::{Ctx, Source, BATCH_BYTES, BATCH_MSGS};
 use crate::message::{Batch, Peer};
 use crate::parse::{InputFlags, Received};
@@ -343,6 +344,9 @@ struct Active {
     rotated: bool,
     /// The last bytes read before `offset` (truncation detection).
     last_block: Vec<u8>,
+    /// `$RepeatedMsgReduction on`: rsyslog keeps one rate limiter per open file (imfile.c
+    /// act_obj_add), its pending summary emitted when the file is dropped or at the end.
+    repeat: Option<Repeat>,
 }
 
 async fn run(inp: FileInput, ctx: Ctx) {
@@ -388,7 +392,13 @@ async fn run(inp: FileInput, ctx: Ctx) {
             _ = Watcher::changed(watcher.as_ref()) => {}
         }
     }
-    // Shutdown: hand on what is batched, then write every file's state.
+    // Shutdown: hand on what is batched (with each file's pending "message repeated"
+    // summary), then write every file's state.
+    for a in &mut active {
+        if let Some(r) = a.repeat.as_mut() {
+            r.flush(&mut batch);
+        }
+    }
     if !batch.is_empty() {
         let b = std::mem::take(&mut batch);
         if !ctx.send(b).await {
@@ -489,6 +499,9 @@ async fn poll_round(
         }
         let mut a = active.remove(i);
         had |= read_file(inp, ctx, &mut a, batch).await?;
+        if let Some(r) = a.repeat.as_mut() {
+            r.flush(batch);
+        }
         flush(ctx, batch).await?;
         persist(inp, ctx, &mut a);
         if inp.rm_state_on_delete {
@@ -542,6 +555,7 @@ async fn poll_round(
             gone_since: None,
             rotated: false,
             last_block: Vec::new(),
+            repeat: ctx.repeat.then(Repeat::default),
         };
         if !load_state(inp, ctx, &mut a) && first && inp.fresh_start_tail {
             let end = a.file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -619,7 +633,7 @@ async fn read_file(inp: &FileInput, ctx: &Ctx, a: &mut Active, batch: &mut Batch
         consume(inp, &mut a.r, &buf[..n], &mut records);
         let now = crate::parse::now_local();
         for rec in records {
-            emit(inp, ctx, batch, &rec, &now);
+            emit(inp, ctx, batch, &rec, &now, a.repeat.as_mut());
             if batch.len() >= BATCH_MSGS || batch.data.len() >= BATCH_BYTES {
                 // the reader state is persisted only with nothing unsent behind it
                 flush(ctx, batch).await?;
@@ -637,7 +651,8 @@ async fn read_file(inp: &FileInput, ctx: &Ctx, a: &mut Active, batch: &mut Batch
         if let Some(last) = a.r.last_read {
             if last.elapsed() >= Duration::from_secs(inp.read_timeout) {
                 if let Some(m) = a.r.msg_seg.take() {
-                    emit(inp, ctx, batch, &m, &crate::parse::now_local());
+                    let now = crate::parse::now_local();
+                    emit(inp, ctx, batch, &m, &now, a.repeat.as_mut());
                     a.r.strt_offs = a.r.offset;
                     a.dirty = true;
                     had = true;
@@ -853,7 +868,23 @@ fn trim(inp: &FileInput, line: &mut Vec<u8>) {
     }
 }
 
+/// One record as a message, then `$RepeatedMsgReduction` on the file's limiter.
 fn emit(
+    inp: &FileInput,
+    ctx: &Ctx,
+    batch: &mut Batch,
+    rec: &[u8],
+    now: &(crate::message::SyslogTime, i64),
+    rep: Option<&mut Repeat>,
+) {
+    let (mark, before) = (batch.data.len(), batch.len());
+    emit_record(inp, ctx, batch, rec, now);
+    if let (Some(r), true) = (rep, batch.len() > before) {
+        r.check_last(batch, mark, ctx.parse.permit_slash_in_programname);
+    }
+}
+
+fn emit_record(
     inp: &FileInput,
     ctx: &Ctx,
     batch: &mut Batch,
@@ -1261,6 +1292,7 @@ mod tests {
             gone_since: None,
             rotated: false,
             last_block: Vec::new(),
+            repeat: None,
         };
         let j = state_json(&a);
         assert_eq!(

@@ -3,13 +3,16 @@
 //! `maxMessageSize` - 1 is cut there), an optional `[secs.usecs]` kernel timestamp after a
 //! one-digit PRI, a second PRI (systemd's) preferred, non-kernel facilities dropped unless
 //! permitted. Messages are built directly, not parsed: rawmsg and msg are the text after
-//! the PRI, tag `kernel:`, host the local host name.
+//! the PRI, tag `kernel:`, host the local host name. `$RepeatedMsgReduction on` applies
+//! to them through one limiter for the module (imklog.c), its pending summary emitted when
+//! imklog stops.
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::model::{ModuleLoad, PValue, Params};
+use crate::input::repeat::Repeat;
 use crate::input::{Ctx, Source};
 use crate::message::{Batch, Message, Peer, Span, SyslogTime};
 
@@ -248,13 +251,35 @@ impl Klog {
         );
     }
 
+    /// `submit` followed by `$RepeatedMsgReduction` (imklog.c's one module rate limiter).
+    fn submit_one(&self, batch: &mut Batch, ctx: &Ctx, rep: &mut Option<Repeat>, line: Vec<u8>) {
+        let (mark, before) = (batch.data.len(), batch.len());
+        self.submit(batch, ctx.input, line);
+        if let (Some(r), true) = (rep.as_mut(), batch.len() > before) {
+            r.check_last(batch, mark, ctx.parse.permit_slash_in_programname);
+        }
+    }
+
     fn run(self, file: std::fs::File, ctx: Ctx) {
+        let mut rep = ctx.repeat.then(Repeat::default);
+        self.read_loop(file, &ctx, &mut rep);
+        // the pending "message repeated" summary, as ratelimitDestruct() in afterRun
+        if let Some(r) = rep.as_mut() {
+            let mut batch = ctx.new_batch();
+            r.flush(&mut batch);
+            if !batch.is_empty() {
+                ctx.blocking_send(batch);
+            }
+        }
+    }
+
+    fn read_loop(&self, file: std::fs::File, ctx: &Ctx, rep: &mut Option<Repeat>) {
         let fd = file.as_raw_fd();
         let mut buf = vec![0u8; self.max_line];
         let mut len = 0usize;
         let stopped = |ctx: &Ctx| *ctx.shutdown.borrow();
         loop {
-            if stopped(&ctx) {
+            if stopped(ctx) {
                 return;
             }
             let mut pfd = libc::pollfd {
@@ -276,12 +301,12 @@ impl Klog {
                 let end = buf[..filled].iter().position(|&b| b == 0).unwrap_or(filled);
                 let mut p = 0;
                 while let Some(q) = buf[p..end].iter().position(|&b| b == b'\n') {
-                    self.submit(&mut batch, ctx.input, buf[p..p + q].to_vec());
+                    self.submit_one(&mut batch, ctx, rep, buf[p..p + q].to_vec());
                     p += q + 1;
                 }
                 let rest = end - p;
                 if rest >= self.max_line - 1 {
-                    self.submit(&mut batch, ctx.input, buf[p..end].to_vec());
+                    self.submit_one(&mut batch, ctx, rep, buf[p..end].to_vec());
                     len = 0;
                 } else {
                     buf.copy_within(p..end, 0);
@@ -293,7 +318,7 @@ impl Klog {
                     r < 0 && matches!(err.raw_os_error(), Some(libc::EINTR) | Some(libc::EAGAIN));
                 // end of data: a pending partial line is submitted (as rsyslog does)
                 if len > 0 {
-                    self.submit(&mut batch, ctx.input, buf[..len].to_vec());
+                    self.submit_one(&mut batch, ctx, rep, buf[..len].to_vec());
                     len = 0;
                 }
                 if r < 0 && !retry {

@@ -16,7 +16,6 @@ pub struct Mark {
     interval: u64,
     text: String,
     use_syslog_call: bool,
-    process_internal: bool,
     local_host: Arc<str>,
 }
 
@@ -34,16 +33,11 @@ pub fn plan(m: &ModuleLoad, cfg: &Config) -> Result<Mark, String> {
             m.loc
         ));
     }
-    let process_internal = matches!(
-        cfg.globals.get("processInternalMessages"),
-        Some(PValue::Bool(true))
-    ) || std::env::var("RSYSLOG_DFLT_LOG_INTERNAL").is_ok_and(|v| v == "1");
     Ok(Mark {
         interval: interval as u64,
         text: p.str("markMessageText").unwrap_or("-- MARK --").to_string(),
         use_syslog_call: !matches!(p.get("use.syslogCall"), Some(PValue::Bool(false)))
             && p.str("ruleset").is_none(),
-        process_internal,
         local_host: Arc::from(crate::engine::local_hostname(cfg)),
     })
 }
@@ -51,36 +45,13 @@ pub fn plan(m: &ModuleLoad, cfg: &Config) -> Result<Mark, String> {
 impl Mark {
     /// One mark: syslog.info (46).
     fn emit(&self, ctx: &Ctx) {
-        let (input, text) = if self.use_syslog_call {
-            // logmsgInternal: control characters become spaces
-            let t: String = self
-                .text
-                .chars()
-                .map(|c| {
-                    if (c as u32) < 0x20 || c == '\x7f' {
-                        ' '
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            if !self.process_internal {
-                if let Ok(c) = std::ffi::CString::new(t) {
-                    // SAFETY: NUL-terminated strings valid for the call; "%s" takes one.
-                    unsafe {
-                        libc::syslog(
-                            libc::LOG_SYSLOG | libc::LOG_INFO,
-                            c"%s".as_ptr(),
-                            c.as_ptr(),
-                        )
-                    };
-                }
-                return;
-            }
-            (0, t)
-        } else {
-            (ctx.input, self.text.clone())
-        };
+        if self.use_syslog_call {
+            // logmsgInternal: an internal message (control characters become spaces, then
+            // $RepeatedMsgReduction, the rules or syslog(3): src/engine.rs Notices)
+            ctx.notices.internal(6, &self.text);
+            return;
+        }
+        let (input, text) = (ctx.input, self.text.clone());
         let mut batch = ctx.new_batch();
         let now = crate::parse::now_local();
         crate::input::klog::push_local(

@@ -1,7 +1,9 @@
 //! `$RepeatedMsgReduction on`: rsyslog 8.2302's "message repeated n times" reduction
 //! (`runtime/ratelimit.c`, `doLastMessageRepeatedNTimes`), kept per input rate limiter as
 //! rsyslog does: per imtcp listener (shared by its sessions), per imudp socket, per imuxsock
-//! socket or per sending process (when imuxsock keeps per-PID limiters).
+//! socket or per sending process (when imuxsock keeps per-PID limiters), per file open in
+//! imfile (imfile.c act_obj_add; a file dropped after rotation or deletion gives its pending
+//! summary then) and one for imklog (imklog.c activateCnf, flushed in afterRun).
 //!
 //! Semantics kept: a message equals the held one when MSG, HOSTNAME, PROCID and APP-NAME are
 //! byte-equal (severity, facility, tag and timestamps are not compared). The first of a run

@@ -3,6 +3,7 @@
 
 pub mod dynafile;
 pub mod file;
+pub mod gate;
 pub mod pipe;
 pub mod prog;
 pub mod usrmsg;
@@ -17,6 +18,12 @@ pub trait Output: Send {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv);
     /// The batch is done: write what was collected (one write per batch where possible).
     fn end_batch(&mut self);
+    /// Whether the action is suspended right now (its last attempt failed and the retry
+    /// interval has not passed): `previous_action_suspended()` and
+    /// `action.execOnlyWhenPreviousIsSuspended` read it after each message.
+    fn suspended_now(&self) -> bool {
+        false
+    }
     /// Called about once a second, also when no messages arrive (interval flushes).
     fn tick(&mut self) {}
     /// SIGHUP: reopen files.

@@ -751,6 +751,10 @@ impl Output for ProgOutput {
         std::mem::take(&mut self.susp)
     }
 
+    fn suspended_now(&self) -> bool {
+        self.suspended_until.is_some_and(|t| Instant::now() < t)
+    }
+
     fn shutdown(&mut self) -> u64 {
         self.flush();
         if self.proc.is_some() {

@@ -22,13 +22,7 @@ impl UsrMsg {
         let users = if users.trim() == "*" {
             None
         } else {
-            Some(
-                users
-                    .split(',')
-                    .map(|u| u.trim().to_string())
-                    .filter(|u| !u.is_empty())
-                    .collect(),
-            )
+            Some(parse_users(users))
         };
         UsrMsg {
             users,
@@ -41,6 +35,32 @@ impl UsrMsg {
     pub fn is_wall(users: &str) -> bool {
         users.trim() == "*"
     }
+}
+
+/// utmp's name length (UT_NAMESIZE); rsyslog compares and keeps names up to it.
+const UNAMESZ: usize = 32;
+/// rsyslog's MAXUNAMES: names after the 20th are ignored.
+const MAXUNAMES: usize = 20;
+
+/// The user list as rsyslog 8.2302's populateUsers() splits it: at commas, skipping
+/// whitespace after a comma only (a name keeps trailing blanks, so "root ,x" does not match
+/// root); empty names and names longer than UT_NAMESIZE are dropped (config checking
+/// reports them), at most 20 names.
+fn parse_users(users: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut first = true;
+    for part in users.split(',') {
+        let name = if first { part } else { part.trim_start() };
+        first = false;
+        if name.is_empty() || name.len() > UNAMESZ {
+            continue;
+        }
+        if out.len() == MAXUNAMES {
+            break;
+        }
+        out.push(name.to_string());
+    }
+    out
 }
 
 /// (user, tty line) of every user process in utmp.
@@ -56,7 +76,8 @@ fn logged_in() -> Vec<(String, String)> {
                 break;
             }
             let e = &*e;
-            if e.ut_type != nix::libc::USER_PROCESS {
+            // rsyslog skips empty slots, non-user processes and the user "LOGIN"
+            if e.ut_type != nix::libc::USER_PROCESS || e.ut_user[0] == 0 {
                 continue;
             }
             let field = |f: &[nix::libc::c_char]| -> String {
@@ -67,7 +88,11 @@ fn logged_in() -> Vec<(String, String)> {
                     .collect();
                 String::from_utf8_lossy(&bytes).into_owned()
             };
-            out.push((field(&e.ut_user), field(&e.ut_line)));
+            let user = field(&e.ut_user);
+            if user == "LOGIN" {
+                continue;
+            }
+            out.push((user, field(&e.ut_line)));
         }
         nix::libc::endutxent();
     }
@@ -88,6 +113,10 @@ impl Output for UsrMsg {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
         self.buf.clear();
         self.template.render(m, env, &mut self.buf);
+        // rsyslog writes the template's output as a C string: up to the first NUL
+        if let Some(nul) = self.buf.iter().position(|&b| b == 0) {
+            self.buf.truncate(nul);
+        }
         for (user, line) in logged_in() {
             if let Some(list) = &self.users {
                 if !list.contains(&user) {
@@ -103,7 +132,13 @@ impl Output for UsrMsg {
                 .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
                 .open(&path)
             {
-                let _ = f.write_all(&self.buf);
+                // as rsyslog: only a terminal whose owner may write to it (mode u+w)
+                let writable = f.metadata().is_ok_and(|md| {
+                    std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o200 != 0
+                });
+                if writable {
+                    let _ = f.write_all(&self.buf);
+                }
             }
         }
     }
@@ -122,5 +157,15 @@ mod tests {
         assert!(!safe_tty("../etc/passwd"));
         assert!(!safe_tty("/etc/passwd"));
         assert!(!safe_tty(""));
+    }
+
+    #[test]
+    fn users_are_split_as_rsyslog_does() {
+        assert_eq!(parse_users("root, admin,\tx"), ["root", "admin", "x"]);
+        assert_eq!(parse_users("root ,x"), ["root ", "x"]);
+        assert_eq!(parse_users(",,a"), ["a"]);
+        assert_eq!(parse_users(&"u".repeat(33)), Vec::<String>::new());
+        let many: Vec<String> = (0..25).map(|i| format!("u{i}")).collect();
+        assert_eq!(parse_users(&many.join(",")).len(), 20);
     }
 }

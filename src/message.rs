@@ -105,6 +105,9 @@ pub struct Message {
     /// rsyslog caches a message's first RFC 3164 rendering of timereported, plain or
     /// "buggyday", and every later rendering reuses it: 0 = none yet, 1 = plain, 2 = buggy.
     pub ts3164_style: std::cell::Cell<u8>,
+    /// `$!` variables an input gave the message (imuxsock `ParseTrusted`); `None` for
+    /// almost every message, so no allocation on the hot path.
+    pub json: Option<Box<crate::json::Json>>,
 }
 
 /// A batch of messages with their shared byte arena and peer table.

@@ -66,6 +66,7 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
             // src/input/creds.rs, src/input/ratelimit.rs
             "SysSock.UsePIDFromSystem",
             "SysSock.Annotate",
+            "SysSock.ParseTrusted",
             "SysSock.IgnoreOwnMessages",
             "SysSock.RateLimit.Interval",
             "SysSock.RateLimit.Burst",
@@ -215,6 +216,7 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             // src/input/creds.rs, src/input/ratelimit.rs
             "UsePIDFromSystem",
             "Annotate",
+            "ParseTrusted",
             "IgnoreOwnMessages",
             "RateLimit.Interval",
             "RateLimit.Burst",

@@ -226,34 +226,6 @@ fn allowed_sender_list_that_ends_up_empty_is_refused() {
     assert!(err.contains("no usable entry"), "{err}");
 }
 
-/// Settings the runtime does not implement are refused at start with their location (and
-/// never hang: the daemon is killed after 10 s if it starts after all).
-#[test]
-fn unimplemented_limits_are_refused_with_location() {
-    // ($RepeatedMsgReduction on is implemented now: tests/repeat_reduction.rs)
-    {
-        let (body, needle) = (
-            "module(load=\"imuxsock\" SysSock.Name=\"@DIR@/log\" SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\")\n",
-            "d.conf:1:",
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let conf = format!(
-            "{}*.* /dev/null\n",
-            body.replace("@DIR@", &dir.path().display().to_string())
-        );
-        std::fs::write(dir.path().join("d.conf"), conf).unwrap();
-        let (status, err) = start_expecting_refusal(dir.path());
-        assert!(
-            status.is_some_and(|s| !s.success()),
-            "{body}: started: {err}"
-        );
-        assert!(
-            err.contains(needle) && err.contains("not implemented"),
-            "{body}: {err}"
-        );
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // imuxsock: UsePIDFromSystem, rate limits (per sending process)
 // ------------------------------------------------------------------------------------------
@@ -443,13 +415,13 @@ fn imuxsock_takes_the_socket_systemd_passes() {
 // imuxsock: Annotate (trusted properties)
 // ------------------------------------------------------------------------------------------
 
-fn run_annotate(bin: &str) -> Vec<String> {
+fn run_annotate(bin: &str, extra: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let conf = format!(
         "module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-         input(type=\"imuxsock\" Socket=\"{d}/log\" Annotate=\"on\")\n\
-         template(name=\"m\" type=\"string\" string=\"%syslogtag%|%msg%|%rawmsg%\\n\")\n\
+         input(type=\"imuxsock\" Socket=\"{d}/log\" Annotate=\"on\"{extra})\n\
+         template(name=\"m\" type=\"string\" string=\"%syslogtag%|%msg%|%rawmsg%|%$!%|%$!pid%\\n\")\n\
          :msg, contains, \"annotated\" action(type=\"omfile\" file=\"{d}/out.log\" template=\"m\")\n"
     );
     let mut dm = Daemon::start(bin, dir.path(), &conf, &[]);
@@ -476,7 +448,7 @@ fn run_annotate(bin: &str) -> Vec<String> {
 
 #[test]
 fn imuxsock_annotate_matches_rsyslogd() {
-    let ox = run_annotate(OX);
+    let ox = run_annotate(OX, "");
     let pid = std::process::id();
     let uid = nix::unistd::getuid();
     let gid = nix::unistd::getgid();
@@ -488,7 +460,27 @@ fn imuxsock_annotate_matches_rsyslogd() {
         "{ox:#?}"
     );
     if Path::new(RSYSLOGD).exists() {
-        let rs = run_annotate(RSYSLOGD);
+        let rs = run_annotate(RSYSLOGD, "");
+        assert_eq!(rs, ox);
+    }
+}
+
+/// `ParseTrusted`: the trusted properties become `$!pid`, `$!uid`, `$!gid`, `$!appname`,
+/// `$!exe`, `$!cmd` instead of text appended to the message.
+#[test]
+fn imuxsock_parse_trusted_matches_rsyslogd() {
+    let ox = run_annotate(OX, " ParseTrusted=\"on\"");
+    let pid = std::process::id();
+    assert_eq!(ox.len(), 1, "{ox:#?}");
+    assert!(
+        ox[0].contains("|{ \"pid\": ")
+            && ox[0].ends_with(&format!("|{pid}"))
+            && ox[0].contains("\"exe\": \"\\/")
+            && !ox[0].contains("@[_PID"),
+        "{ox:#?}"
+    );
+    if Path::new(RSYSLOGD).exists() {
+        let rs = run_annotate(RSYSLOGD, " ParseTrusted=\"on\"");
         assert_eq!(rs, ox);
     }
 }

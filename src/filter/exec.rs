@@ -221,7 +221,7 @@ impl Rulesets {
         scratch: &mut Vec<u8>,
         act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     ) {
-        st.vars.begin_message(None);
+        st.vars.begin_message(m.m.json.as_deref());
         let mut cx = Ctx { m, env, scratch };
         let mut reloads = Vec::new();
         if let Some(body) = self.bodies.get(rs) {

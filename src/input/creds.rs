@@ -65,6 +65,27 @@ fn trusted_exe(pid: i32) -> Option<Vec<u8>> {
     Some(b[..b.len().min(1023)].to_vec())
 }
 
+/// `ParseTrusted`: the trusted properties as `$!` members (pid, uid, gid as numbers; appname,
+/// exe, cmd as strings, each only when /proc has it), as imuxsock.c adds them to the root.
+pub fn trusted_json(c: &Cred) -> crate::json::Json {
+    use crate::json::{Json, Obj};
+    let mut o = Obj::new();
+    // json_object_new_int: 32-bit values
+    o.insert(b"pid", Json::Int(c.pid as i64));
+    o.insert(b"uid", Json::Int(c.uid as i32 as i64));
+    o.insert(b"gid", Json::Int(c.gid as i32 as i64));
+    if let Some(comm) = trusted_prop(c.pid, "comm") {
+        o.insert(b"appname", Json::Str(comm));
+    }
+    if let Some(exe) = trusted_exe(c.pid) {
+        o.insert(b"exe", Json::Str(exe));
+    }
+    if let Some(cmd) = trusted_prop(c.pid, "cmdline") {
+        o.insert(b"cmd", Json::Str(cmd));
+    }
+    Json::Obj(o)
+}
+
 /// The datagram with rsyslog's trusted properties appended (`Annotate` without
 /// `ParseTrusted`).
 pub fn annotate(raw: &[u8], c: &Cred, out: &mut Vec<u8>) {
@@ -209,6 +230,7 @@ pub fn ux_settings(
     };
     let use_pid = flag("UsePIDFromSystem", false);
     let annotate = flag("Annotate", false);
+    let parse_trusted = flag("ParseTrusted", false);
     let ignore_own = flag("IgnoreOwnMessages", process_internal);
     let sys_ts = flag("UseSysTimeStamp", true);
     super::uxsock::UxSettings {
@@ -218,6 +240,7 @@ pub fn ux_settings(
         use_creds: use_pid || annotate || ignore_own || sys_ts || ratelimit.interval > 0,
         use_pid,
         annotate,
+        parse_trusted,
         ignore_own,
         ratelimit,
         activated: false,

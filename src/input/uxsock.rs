@@ -26,6 +26,9 @@ pub struct UxSettings {
     pub use_pid: bool,
     /// `Annotate`: trusted properties appended to the message.
     pub annotate: bool,
+    /// `ParseTrusted` (with `Annotate`): the trusted properties become `$!` members instead
+    /// of text appended to the message.
+    pub parse_trusted: bool,
     /// `IgnoreOwnMessages` (default: processInternalMessages).
     pub ignore_own: bool,
     /// `RateLimit.*` (interval 0: off).
@@ -131,7 +134,7 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                 continue;
             }
             let raw: &[u8] = match cred {
-                Some(c) if s.annotate => {
+                Some(c) if s.annotate && !s.parse_trusted => {
                     super::creds::annotate(&buf[..n], &c, &mut annotated);
                     &annotated
                 }
@@ -142,6 +145,11 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
             ctx.push(&mut batch, raw, 0, &now);
             if batch.len() == before {
                 continue;
+            }
+            if let (true, Some(c)) = (s.annotate && s.parse_trusted, cred) {
+                if let Some(last) = batch.msgs.last_mut() {
+                    last.json = Some(Box::new(super::creds::trusted_json(&c)));
+                }
             }
             if let (true, Some(c)) = (s.use_pid && ctx.flags.local_special_parser, cred) {
                 super::creds::retag_last(&mut batch, c.pid, ctx.parse.permit_slash_in_programname);

@@ -95,6 +95,7 @@ fn batch(ms: &[M<'_>]) -> Batch {
             input: 0,
             parsed: true,
             ts3164_style: Default::default(),
+            json: None,
         };
         b.msgs.push(message);
     }

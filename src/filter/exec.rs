@@ -730,10 +730,11 @@ fn pri_only(c: &Cond, reads: &mut bool) -> bool {
 }
 
 /// Folds a facility/severity-only condition into a mask by evaluating it once for every
-/// facility and severity; anything else stays as it is.
+/// facility and severity, and a condition that reads nothing of the message into its truth
+/// value; anything else stays as it is.
 fn fold(c: Cond) -> Cond {
     let mut reads = false;
-    if !pri_only(&c, &mut reads) || !reads {
+    if !pri_only(&c, &mut reads) {
         return c;
     }
     let rs = Rulesets {
@@ -764,7 +765,11 @@ fn fold(c: Cond) -> Cond {
             }
         }
     }
-    Cond::Mask(mask)
+    if reads {
+        return Cond::Mask(mask);
+    }
+    // reads nothing of the message: a constant (every slot gave the same truth value)
+    Cond::Num((mask[0] & 1) as i64)
 }
 
 /// Compares a rendered property with a constant as rsyslog does when the left side is a
@@ -1096,6 +1101,32 @@ mod tests {
         assert!(Regex::new(&bre_to_ere(r"^\[UFW "))
             .unwrap()
             .is_match(b"[UFW BLOCK]"));
+    }
+
+    fn first_if(conf: &str) -> Cond {
+        let cfg = crate::config::load_text("t.conf", conf).config;
+        let mut rs = Rulesets::compile_without_templates(&cfg).unwrap();
+        match rs.bodies[0].remove(0) {
+            Exec::If { cond, .. } => cond,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn selector_like_conditions_fold_into_masks() {
+        let c =
+            first_if("if $syslogseverity <= 3 and $syslogfacility-text == 'mail' then /tmp/x\n");
+        let Cond::Mask(m) = c else { panic!("{c:?}") };
+        assert_eq!(m[2], 0b1111, "mail.err and above");
+        assert!(m.iter().enumerate().all(|(f, &b)| f == 2 || b == 0));
+        assert!(matches!(
+            first_if("if 1 + 1 == 2 then /tmp/x\n"),
+            Cond::Num(1)
+        ));
+        assert!(matches!(
+            first_if("if $msg contains 'x' then /tmp/x\n"),
+            Cond::PropStr(BinOp::Contains, PropId::Msg, _)
+        ));
     }
 
     #[test]

@@ -5,8 +5,27 @@
 //! Reports messages/s, daemon CPU seconds per million messages and peak RSS for each daemon,
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
-//! Run: `cargo bench --bench e2e -- [--messages N] [--runs R] [--only NAME,…]`
-//! (benchmarks run by hand, not in CI).
+//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules] [--messages N] [--runs R]
+//! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--only` takes
+//! daemon names (rsyslogd-default, rsyslogd-tuned, oxsyslogd); `--dump-payload` writes the bytes
+//! a run would send (for profiling a daemon by hand) and exits.
+//!
+//! Scenarios:
+//! - `baseline` (the default): one `*.*` rule into one file; the configs are
+//!   benches/configs/{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//! - `rules`: 50 filters (legacy selectors, property filters with contains/isequal/startswith/
+//!   regex/ereregex and negation, RainerScript `if`s with comparisons, contains, contains_i,
+//!   startswith, arrays, re_match, and/or/not, strlen/tolower/cnum/field/substring, two `stop`s)
+//!   routing a varied message mix (10 programs, 8 hosts, all severities, 9 facilities, ~30
+//!   message shapes) into 10 files. The rules are benches/configs/rules.conf, included verbatim
+//!   by rules-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf (which only define the 10 output
+//!   actions: one action, in its own ruleset, per file). The last message is a marker that every
+//!   file receives. An untimed calibration run of the first daemon selected records each file's
+//!   line count and an order-independent content hash (sum of per-line hashes; rsyslog's
+//!   workers may reorder batches); a timed run stops its clock when every file holds its
+//!   expected count, and must then match every count and hash exactly, else the harness fails
+//!   (a mismatch is a harness or compatibility error, never a result). Messages/s and CPU per
+//!   million count input messages.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -20,6 +39,22 @@ struct Daemon {
     name: &'static str,
     bin: String,
     config: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    Baseline,
+    Rules,
+}
+
+/// Output files of the rules scenario (out01.log … out10.log).
+const RULE_FILES: usize = 10;
+
+/// Line count and order-independent content hash of one output file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStat {
+    lines: u64,
+    hash: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -47,37 +82,99 @@ fn main() {
     let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
     let only: Option<Vec<String>> =
         arg("--only").map(|v| v.split(',').map(str::to_string).collect());
+    let scenario = match arg("--scenario").as_deref() {
+        None | Some("baseline") => Scenario::Baseline,
+        Some("rules") => Scenario::Rules,
+        Some(other) => {
+            eprintln!("e2e: unknown scenario '{other}' (baseline, rules)");
+            std::process::exit(2);
+        }
+    };
+    let rules = scenario == Scenario::Rules;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let daemons: Vec<Daemon> = vec![
         Daemon {
             name: "rsyslogd-default",
             bin: "/usr/sbin/rsyslogd".into(),
-            config: "rsyslogd-default.conf",
+            config: if rules {
+                "rules-rsyslogd-default.conf"
+            } else {
+                "rsyslogd-default.conf"
+            },
         },
         Daemon {
             name: "rsyslogd-tuned",
             bin: "/usr/sbin/rsyslogd".into(),
-            config: "rsyslogd-tuned.conf",
+            config: if rules {
+                "rules-rsyslogd-tuned.conf"
+            } else {
+                "rsyslogd-tuned.conf"
+            },
         },
         Daemon {
             name: "oxsyslogd",
             bin: OX.into(),
-            config: "oxsyslogd.conf",
+            config: if rules {
+                "rules-oxsyslogd.conf"
+            } else {
+                "oxsyslogd.conf"
+            },
         },
     ]
     .into_iter()
     .filter(|d| only.as_ref().is_none_or(|o| o.iter().any(|x| x == d.name)))
     .collect();
 
-    let payload = make_payload(n);
+    if daemons.is_empty() {
+        eprintln!("e2e: --only selected no daemon");
+        std::process::exit(2);
+    }
+    let payload = if rules {
+        make_rules_payload(n)
+    } else {
+        make_payload(n)
+    };
+    if let Some(path) = arg("--dump-payload") {
+        // For profiling a daemon by hand: the exact bytes a run sends, then exit.
+        if let Err(e) = std::fs::write(&path, &payload) {
+            eprintln!("e2e: cannot write {path}: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     eprintln!(
-        "e2e: {n} messages ({} bytes) per run, {runs} runs per daemon",
+        "e2e: scenario {}, {n} messages ({} bytes) per run, {runs} runs per daemon",
+        if rules { "rules" } else { "baseline" },
         payload.len()
     );
+    // Rules scenario: what every file must hold, from an untimed calibration run.
+    let expected: Vec<FileStat> = if rules {
+        match run_rules_once(&daemons[0], &root, &payload, n, 0, None) {
+            Ok((_, stats)) => {
+                eprintln!(
+                    "  calibration ({}): lines per file {:?}",
+                    daemons[0].name,
+                    stats.iter().map(|s| s.lines).collect::<Vec<_>>()
+                );
+                stats
+            }
+            Err(e) => {
+                eprintln!("  calibration {}: FAILED: {e}", daemons[0].name);
+                std::process::exit(1);
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let mut results = Vec::new();
     for run in 0..runs {
         for d in &daemons {
-            match run_once(d, &root, &payload, n, run) {
+            let r = if rules {
+                run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
+            } else {
+                run_once(d, &root, &payload, n, run)
+            };
+            match r {
                 Ok(r) => {
                     eprintln!(
                         "  run {run} {:<17} {:>10.0} msg/s  {:>6.3} CPU s/M  {:>7} kB peak RSS  {} lost",
@@ -92,7 +189,20 @@ fn main() {
             }
         }
     }
-    let report = report(&daemons, &results, n, &args);
+    let what = if rules {
+        let counts: Vec<String> = expected.iter().map(|s| s.lines.to_string()).collect();
+        format!(
+            "# scenario rules: {n} messages (+1 end marker) over one TCP connection, 50 filters \
+             (benches/configs/rules.conf) into {RULE_FILES} files (RSYSLOG_TraditionalFileFormat); \
+             medians\n# lines per file out01..out10 (identical count and content hash for every \
+             run): {} (total {})\n\n",
+            counts.join(" "),
+            expected.iter().map(|s| s.lines).sum::<u64>()
+        )
+    } else {
+        format!("# {n} messages over one TCP connection into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
+    };
+    let report = report(&daemons, &results, &what, &args);
     print!("{report}");
     let dir = root.join("benches/results");
     let _ = std::fs::create_dir_all(&dir);
@@ -100,7 +210,11 @@ fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let file = dir.join(format!("e2e-{stamp}.txt"));
+    let file = dir.join(if rules {
+        format!("e2e-rules-{stamp}.txt")
+    } else {
+        format!("e2e-{stamp}.txt")
+    });
     if std::fs::write(&file, &report).is_ok() {
         eprintln!("results written to {}", file.display());
     }
@@ -126,7 +240,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn report(daemons: &[Daemon], results: &[RunResult], n: usize, args: &[String]) -> String {
+fn report(daemons: &[Daemon], results: &[RunResult], what: &str, args: &[String]) -> String {
     let rev = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
         .output()
@@ -138,7 +252,7 @@ fn report(daemons: &[Daemon], results: &[RunResult], n: usize, args: &[String]) 
         "# oxsyslog end-to-end benchmark\n# git revision: {rev}\n# command: {}\n",
         args.join(" ")
     ));
-    s.push_str(&format!("# {n} messages over one TCP connection into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n"));
+    s.push_str(what);
     s.push_str(
         "| daemon | msg/s | CPU s per million | peak RSS kB | lost |\n|---|---|---|---|---|\n",
     );
@@ -165,6 +279,33 @@ fn report(daemons: &[Daemon], results: &[RunResult], n: usize, args: &[String]) 
                 ox.2 / base.2.max(1e-9),
                 ox.3 / base.3.max(1e-9)
             ));
+        }
+        // Runs are interleaved (each round runs every daemon once), so the ratio within a
+        // round is less exposed to load that comes and goes on a shared machine.
+        for base in med.iter().filter(|m| m.0 != "oxsyslogd") {
+            let (mut tput, mut cpu) = (Vec::new(), Vec::new());
+            for o in results.iter().filter(|r| r.daemon == "oxsyslogd") {
+                if let Some(b) = results
+                    .iter()
+                    .find(|r| r.daemon == base.0 && r.run == o.run)
+                {
+                    tput.push(o.msgs_per_sec / b.msgs_per_sec.max(1e-9));
+                    cpu.push(o.cpu_sec_per_million / b.cpu_sec_per_million.max(1e-9));
+                }
+            }
+            let range = |v: &[f64]| {
+                let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                format!("{lo:.2}-{hi:.2}x")
+            };
+            if !tput.is_empty() {
+                s.push_str(&format!(
+                    "  per round vs {}: throughput {}, CPU per message {}\n",
+                    base.0,
+                    range(&tput),
+                    range(&cpu)
+                ));
+            }
         }
     }
     s.push_str("\n# every run\n");
@@ -246,21 +387,16 @@ fn count_lines(path: &Path, from: &mut u64, count: &mut usize) {
     }
 }
 
-fn run_once(
-    d: &Daemon,
-    root: &Path,
-    payload: &[u8],
-    n: usize,
-    run: usize,
-) -> Result<RunResult, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let dpath = dir.path();
-    let conf = std::fs::read_to_string(root.join("benches/configs").join(d.config))
-        .map_err(|e| e.to_string())?;
+/// Writes the daemon's config into `dpath` (`@DIR@` → `dpath`, `@CONFIGS@` → benches/configs),
+/// starts it with `-n -iNONE` and waits for its listen port file.
+fn start_daemon(d: &Daemon, root: &Path, dpath: &Path) -> Result<(Guard, u32, u16), String> {
+    let configs = root.join("benches/configs");
+    let conf = std::fs::read_to_string(configs.join(d.config)).map_err(|e| e.to_string())?;
     let conf_path = dpath.join("bench.conf");
     std::fs::write(
         &conf_path,
-        conf.replace("@DIR@", &dpath.display().to_string()),
+        conf.replace("@DIR@", &dpath.display().to_string())
+            .replace("@CONFIGS@", &configs.display().to_string()),
     )
     .map_err(|e| e.to_string())?;
     let child = Command::new(&d.bin)
@@ -289,17 +425,35 @@ fn run_once(
         std::thread::sleep(Duration::from_millis(20));
     };
     std::thread::sleep(Duration::from_millis(200));
-    let cpu0 = cpu_seconds(pid);
-    let out = dpath.join("out.log");
-    let t0 = Instant::now();
+    Ok((guard, pid, port))
+}
+
+/// Sends the payload over one TCP connection from a thread.
+fn spawn_sender(port: u16, payload: &[u8]) -> std::thread::JoinHandle<Result<(), String>> {
     let data = payload.to_vec();
-    let sender = std::thread::spawn(move || -> Result<(), String> {
+    std::thread::spawn(move || -> Result<(), String> {
         let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
         for chunk in data.chunks(256 * 1024) {
             s.write_all(chunk).map_err(|e| e.to_string())?;
         }
         Ok(())
-    });
+    })
+}
+
+fn run_once(
+    d: &Daemon,
+    root: &Path,
+    payload: &[u8],
+    n: usize,
+    run: usize,
+) -> Result<RunResult, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dpath = dir.path();
+    let (guard, pid, port) = start_daemon(d, root, dpath)?;
+    let cpu0 = cpu_seconds(pid);
+    let out = dpath.join("out.log");
+    let t0 = Instant::now();
+    let sender = spawn_sender(port, payload);
     let (mut off, mut lines) = (0u64, 0usize);
     let mut last_growth = Instant::now();
     while lines < n {
@@ -344,4 +498,345 @@ fn run_once(
         peak_rss_kb: rss,
         lost,
     })
+}
+
+/// The rules scenario's end-of-stream marker: its tag, and the whole line as sent.
+const END_TAG: &[u8] = b" benchend: ";
+const END_LINE: &str = "<134>Nov 23 18:00:00 lb01 benchend: end of benchmark stream";
+
+/// A deterministic pseudo-random stream (xorshift64*), so every run sends the same bytes.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() >> 33) as usize % n
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+/// N varied syslog lines for the rules scenario, then the end marker: 10 programs with their
+/// usual facilities, 8 hosts, every severity, about 30 message shapes with varying fields.
+fn make_rules_payload(n: usize) -> Vec<u8> {
+    const HOSTS: [&str; 8] = [
+        "web01", "web02", "web03", "db01", "db02", "mail01", "fw01", "lb01",
+    ];
+    const USERS: [&str; 7] = [
+        "root", "admin", "alice", "bob", "deploy", "backup", "www-data",
+    ];
+    // Mostly info, some of every other severity.
+    const SEVS: [u8; 32] = [
+        6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5, 5, 5, 5, 4, 4, 4, 3, 3, 7, 7, 7, 2, 1,
+        0, 6,
+    ];
+    const STATUS: [u16; 12] = [200, 200, 200, 201, 301, 304, 401, 403, 404, 500, 502, 503];
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut v = Vec::with_capacity(n * 150 + 100);
+    for i in 0..n {
+        let host = r.pick(&HOSTS);
+        let user = r.pick(&USERS);
+        let sev = SEVS[r.below(SEVS.len())];
+        let ip = match r.below(4) {
+            0 => format!("10.0.{}.{}", r.below(4), r.below(250) + 1),
+            1 => format!("203.0.113.{}", r.below(250) + 1),
+            2 => format!("198.51.100.{}", r.below(250) + 1),
+            _ => format!("192.168.1.{}", r.below(250) + 1),
+        };
+        let port = 1024 + r.below(60000);
+        let pid = 300 + r.below(30000);
+        let num = r.below(1000);
+        let shape = r.below(5);
+        let (fac, tag, text): (u8, String, String) = match r.below(10) {
+            0 => (
+                if shape.is_multiple_of(2) { 4 } else { 10 },
+                format!("sshd[{pid}]"),
+                match shape {
+                    0 => format!("Accepted publickey for {user} from {ip} port {port} ssh2"),
+                    1 => format!("Failed password for {user} from {ip} port {port} ssh2"),
+                    2 => format!("Failed password for invalid user {user} from {ip} port {port} ssh2"),
+                    3 => format!("Connection closed by {ip} port {port} [preauth]"),
+                    _ => format!("pam_unix(sshd:session): session opened for user {user}(uid=1000) by (uid=0)"),
+                },
+            ),
+            1 => (
+                0,
+                "kernel".into(),
+                match shape {
+                    0 => format!("[UFW BLOCK] IN=eth0 OUT= MAC= SRC={ip} DST=10.0.0.5 LEN=60 PROTO=TCP SPT={port} DPT=22"),
+                    1 => format!("[UFW ALLOW] IN=eth0 OUT= SRC={ip} DST=10.0.0.5 LEN=72 PROTO=UDP SPT={port} DPT=53"),
+                    2 => format!("Out of memory: Killed process {pid} (java) total-vm:{num}123kB, anon-rss:{port}kB"),
+                    3 => "EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro".into(),
+                    _ => format!("traps: php-fpm[{pid}] general protection fault ip:7f3a{num} sp:7ffd error:0 segfault"),
+                },
+            ),
+            2 => (
+                9,
+                format!("CRON[{pid}]"),
+                match shape % 2 {
+                    0 => format!("({user}) CMD (/usr/local/bin/backup.sh --full --id {num})"),
+                    _ => format!("pam_unix(cron:session): session closed for user {user}"),
+                },
+            ),
+            3 => {
+                let st = STATUS[r.below(STATUS.len())];
+                let path = match shape {
+                    0 | 1 => format!("GET /api/v1/items/{num} HTTP/1.1"),
+                    2 => "POST /login HTTP/1.1".into(),
+                    3 => format!("GET /static/app.{num}.js HTTP/1.0"),
+                    _ => "GET /health HTTP/1.1".into(),
+                };
+                (23, format!("nginx[{pid}]"), format!("{ip} - - \"{path}\" {st} {}", num * 7))
+            }
+            4 => (
+                2,
+                format!("postfix/smtpd[{pid}]"),
+                match shape {
+                    0 | 1 => format!("connect from unknown[{ip}]"),
+                    2 => format!("NOQUEUE: reject: RCPT from unknown[{ip}]: 554 5.7.1 <{user}@example.org>: Relay access denied; from=<spam@example.net> to=<{user}@example.org> proto=ESMTP helo=<mx>"),
+                    _ => format!("disconnect from unknown[{ip}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4"),
+                },
+            ),
+            5 => (
+                10,
+                "sudo".into(),
+                format!("{user} : TTY=pts/{} ; PWD=/home/{user} ; USER=root ; COMMAND=/bin/systemctl restart nginx", num % 8),
+            ),
+            6 => {
+                let level = match sev {
+                    0..=3 => "ERROR",
+                    4 => "WARN",
+                    7 => "DEBUG",
+                    _ => "INFO",
+                };
+                let module = r.pick(&["billing", "auth", "search", "cart"]);
+                (
+                    16,
+                    format!("app[{pid}]"),
+                    format!("level={level} module={module} user={user} latency_ms={num} msg=\"request done\" connection=keep-alive"),
+                )
+            }
+            7 => (
+                3,
+                "systemd[1]".into(),
+                match shape {
+                    0 | 1 => format!("Started Session {num} of User {user}."),
+                    2 => "Failed to start nginx.service - A high performance web server.".into(),
+                    3 => "nginx.service: Unit entered failed state.".into(),
+                    _ => format!("Stopping User Manager for UID {num}..."),
+                },
+            ),
+            8 => {
+                let st = STATUS[r.below(STATUS.len())];
+                (
+                    19,
+                    format!("haproxy[{pid}]"),
+                    format!("{ip}:{port} [23/Nov/2026:18:00:00.{num:03}] fe_http be_app/srv{} 0/0/1/2/{num} {st} {} - - ---- 1/1/0/0/0 0/0 \"GET /health HTTP/1.1\"", shape + 1, num * 3),
+                )
+            }
+            _ => (
+                3,
+                format!("dhclient[{pid}]"),
+                match shape % 2 {
+                    0 => format!("DHCPREQUEST for 10.0.{}.{} on eth0 to 10.0.0.1 port 67", num % 4, num % 250),
+                    _ => format!("DHCPACK of 10.0.{}.{} from 10.0.0.1 (xid=0x{num:x})", num % 4, num % 250),
+                },
+            ),
+        };
+        let _ = writeln!(
+            v,
+            "<{}>Nov 23 18:{:02}:{:02} {host} {tag}: {text}",
+            fac as u32 * 8 + sev as u32,
+            (i / 60) % 60,
+            i % 60
+        );
+    }
+    let _ = writeln!(v, "{END_LINE}");
+    v
+}
+
+/// Incremental reader of one output file: complete lines so far, and whether the end marker
+/// was among them.
+#[derive(Default)]
+struct Tail {
+    off: u64,
+    lines: u64,
+    partial: Vec<u8>,
+    marker: bool,
+}
+
+impl Tail {
+    fn scan(&mut self, path: &Path, buf: &mut [u8]) {
+        let Ok(mut f) = std::fs::File::open(path) else {
+            return;
+        };
+        use std::io::Seek;
+        if f.seek(std::io::SeekFrom::Start(self.off)).is_err() {
+            return;
+        }
+        loop {
+            match f.read(buf) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => {
+                    self.off += k as u64;
+                    let chunk = &buf[..k];
+                    let Some(last_nl) = memchr::memrchr(b'\n', chunk) else {
+                        self.partial.extend_from_slice(chunk);
+                        continue;
+                    };
+                    self.lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+                    if !self.marker {
+                        // The complete lines: the carried partial line, then this chunk's.
+                        self.partial.extend_from_slice(&chunk[..=last_nl]);
+                        self.marker = memchr::memmem::find(&self.partial, END_TAG).is_some();
+                    }
+                    self.partial.clear();
+                    self.partial.extend_from_slice(&chunk[last_nl + 1..]);
+                }
+            }
+        }
+    }
+}
+
+/// Line count and a content hash that does not depend on line order (wrapping sum of
+/// per-line SipHash values with fixed keys).
+fn file_stat(path: &Path) -> Result<FileStat, String> {
+    use std::hash::{Hash, Hasher};
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut st = FileStat { lines: 0, hash: 0 };
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    if text.is_empty() {
+        return Ok(st);
+    }
+    for line in body.split(|&b| b == b'\n') {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        line.hash(&mut h);
+        st.hash = st.hash.wrapping_add(h.finish());
+        st.lines += 1;
+    }
+    if !text.ends_with(b"\n") {
+        return Err(format!("{}: last line incomplete", path.display()));
+    }
+    Ok(st)
+}
+
+/// One run of the rules scenario. Without `expected` (calibration, untimed in effect): waits
+/// for the end marker in every file, then for one second without growth. With it: the clock
+/// stops when every file holds its expected line count; counts and hashes must then match.
+fn run_rules_once(
+    d: &Daemon,
+    root: &Path,
+    payload: &[u8],
+    n: usize,
+    run: usize,
+    expected: Option<&[FileStat]>,
+) -> Result<(RunResult, Vec<FileStat>), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dpath = dir.path();
+    let (guard, pid, port) = start_daemon(d, root, dpath)?;
+    let files: Vec<PathBuf> = (1..=RULE_FILES)
+        .map(|i| dpath.join(format!("out{i:02}.log")))
+        .collect();
+    let mut tails: Vec<Tail> = (0..RULE_FILES).map(|_| Tail::default()).collect();
+    let mut buf = vec![0u8; 1 << 20];
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let sender = spawn_sender(port, payload);
+    let mut last_growth = Instant::now();
+    let mut stalled = false;
+    loop {
+        let before: u64 = tails.iter().map(|t| t.lines).sum();
+        for (t, f) in tails.iter_mut().zip(&files) {
+            t.scan(f, &mut buf);
+        }
+        let done = match expected {
+            Some(exp) => tails.iter().zip(exp).all(|(t, e)| t.lines >= e.lines),
+            None => tails.iter().all(|t| t.marker),
+        };
+        if done {
+            break;
+        }
+        if tails.iter().map(|t| t.lines).sum::<u64>() > before {
+            last_growth = Instant::now();
+        } else if last_growth.elapsed() > Duration::from_secs(20) {
+            stalled = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_kb(pid);
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    // Let stragglers (reordered batches, duplicates) land before the files are compared.
+    let settle = if expected.is_some() { 300 } else { 1000 };
+    let mut quiet = Instant::now();
+    while quiet.elapsed() < Duration::from_millis(settle) {
+        let before: u64 = tails.iter().map(|t| t.lines).sum();
+        std::thread::sleep(Duration::from_millis(50));
+        for (t, f) in tails.iter_mut().zip(&files) {
+            t.scan(f, &mut buf);
+        }
+        if tails.iter().map(|t| t.lines).sum::<u64>() > before {
+            quiet = Instant::now();
+        }
+    }
+    drop(guard);
+    let stats = files
+        .iter()
+        .map(|f| file_stat(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let counts = |s: &[FileStat]| s.iter().map(|x| x.lines).collect::<Vec<_>>();
+    if let Some(exp) = expected {
+        if stats != exp {
+            let bad: Vec<String> = stats
+                .iter()
+                .zip(exp)
+                .enumerate()
+                .filter(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| {
+                    format!(
+                        "out{:02}.log: {} lines (hash {:016x}), expected {} (hash {:016x})",
+                        i + 1,
+                        a.lines,
+                        a.hash,
+                        b.lines,
+                        b.hash
+                    )
+                })
+                .collect();
+            return Err(format!(
+                "output differs from the calibration run{}: {}",
+                if stalled {
+                    " (output stalled for 20 s)"
+                } else {
+                    ""
+                },
+                bad.join("; ")
+            ));
+        }
+    } else if stalled || !tails.iter().all(|t| t.marker) {
+        return Err(format!(
+            "end marker missing from some files after 20 s without output; lines {:?}",
+            counts(&stats)
+        ));
+    }
+    Ok((
+        RunResult {
+            daemon: d.name,
+            run,
+            seconds: secs,
+            msgs_per_sec: n as f64 / secs,
+            cpu_sec_per_million: cpu / (n as f64 / 1e6),
+            peak_rss_kb: rss,
+            lost: 0,
+        },
+        stats,
+    ))
 }

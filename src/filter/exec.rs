@@ -17,7 +17,7 @@ use crate::filter::value::{equal, order, Val};
 use crate::json::Json;
 use crate::message::MsgRef;
 use crate::template::posix_regex::{self, Flavor};
-use crate::template::props::{prop_id, write_prop, PropId};
+use crate::template::props::{prop_id, prop_slice, write_prop, PropId};
 use crate::template::{RenderEnv, Template, Templates};
 use crate::vars::{VarRef, Vars};
 
@@ -35,10 +35,11 @@ pub enum Exec {
         op: PropOp,
         value: Vec<u8>,
         regex: Option<Regex>,
+        finder: Option<Box<memchr::memmem::Finder<'static>>>,
         body: Vec<Exec>,
     },
     If {
-        cond: Cond,
+        cond: Test,
         then_body: Vec<Exec>,
         else_body: Vec<Exec>,
     },
@@ -82,7 +83,125 @@ pub enum Cond {
     /// a selector mask (rsyslog's optimizer does the same for such comparisons).
     Mask(crate::filter::selector::Mask),
     /// `PROP op "constant"` for the string operators: compared without building values.
-    PropStr(BinOp, PropId, Vec<u8>),
+    PropStr(PropId, Box<StrTest>),
+}
+
+/// An `if` condition compiled for a yes/no answer: the common shapes (selector masks,
+/// property-vs-constant tests, regexes on a property, and/or/not of those) are evaluated
+/// without building values; anything else is the truthiness of a general expression.
+#[derive(Debug)]
+pub enum Test {
+    Const(bool),
+    Mask(crate::filter::selector::Mask),
+    PropStr(PropId, Box<StrTest>),
+    PropRe(PropId, Regex),
+    And(Box<Test>, Box<Test>),
+    Or(Box<Test>, Box<Test>),
+    Not(Box<Test>),
+    Expr(Cond),
+}
+
+impl Test {
+    fn from_cond(c: Cond) -> Test {
+        match c {
+            Cond::Num(n) => Test::Const(n != 0),
+            Cond::Mask(m) => Test::Mask(m),
+            Cond::PropStr(id, t) => Test::PropStr(id, t),
+            Cond::Bin(BinOp::And, l, r) => {
+                Test::And(Box::new(Test::from_cond(*l)), Box::new(Test::from_cond(*r)))
+            }
+            Cond::Bin(BinOp::Or, l, r) => {
+                Test::Or(Box::new(Test::from_cond(*l)), Box::new(Test::from_cond(*r)))
+            }
+            Cond::Not(x) => Test::Not(Box::new(Test::from_cond(*x))),
+            Cond::Func(Func::ReMatch(re), args) if matches!(args.first(), Some(Cond::Prop(_))) => {
+                match args.first() {
+                    Some(Cond::Prop(id)) => Test::PropRe(*id, re),
+                    _ => Test::Expr(Cond::Func(Func::ReMatch(re), args)),
+                }
+            }
+            other => Test::Expr(other),
+        }
+    }
+}
+
+fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
+    match t {
+        Test::Const(b) => *b,
+        Test::Mask(mask) => {
+            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
+            mask[fac] & (1 << cx.m.m.severity) != 0
+        }
+        Test::PropStr(id, t) => {
+            if t.op != BinOp::ContainsI {
+                if let Some(v) = prop_slice(cx.m, *id, cx.env) {
+                    return t.test_ro(v);
+                }
+            }
+            cx.scratch.clear();
+            write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
+            t.test(cx.scratch)
+        }
+        Test::PropRe(id, re) => match prop_slice(cx.m, *id, cx.env) {
+            Some(v) => re.is_match(v),
+            None => {
+                cx.scratch.clear();
+                write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
+                re.is_match(cx.scratch)
+            }
+        },
+        Test::And(a, b) => test(rs, a, cx, st) && test(rs, b, cx, st),
+        Test::Or(a, b) => test(rs, a, cx, st) || test(rs, b, cx, st),
+        Test::Not(a) => !test(rs, a, cx, st),
+        Test::Expr(c) => {
+            let v = eval(rs, c, cx, st);
+            let t = v.truthy();
+            st.give(v);
+            t
+        }
+    }
+}
+
+/// A string operator against a constant, prepared at compile time (the substring searcher
+/// built once; `contains_i`'s constant lowercased once).
+#[derive(Debug)]
+pub struct StrTest {
+    op: BinOp,
+    value: Vec<u8>,
+    finder: Option<memchr::memmem::Finder<'static>>,
+}
+
+impl StrTest {
+    fn new(op: BinOp, value: Vec<u8>) -> StrTest {
+        let value = if op == BinOp::ContainsI {
+            value.to_ascii_lowercase()
+        } else {
+            value
+        };
+        let finder = matches!(op, BinOp::Contains | BinOp::ContainsI)
+            .then(|| memchr::memmem::Finder::new(&value).into_owned());
+        StrTest { op, value, finder }
+    }
+
+    /// Any operator but `contains_i`, on a borrowed value.
+    fn test_ro(&self, l: &[u8]) -> bool {
+        match &self.finder {
+            Some(f) => f.find(l).is_some(),
+            None => str_op(self.op, l, &self.value),
+        }
+    }
+
+    /// `l` may be changed (lowercased for `contains_i`).
+    fn test(&self, l: &mut [u8]) -> bool {
+        match (&self.finder, self.op) {
+            (Some(f), BinOp::ContainsI) => {
+                l.make_ascii_lowercase();
+                f.find(l).is_some()
+            }
+            (Some(f), _) => f.find(l).is_some(),
+            _ => str_op(self.op, l, &self.value),
+        }
+    }
 }
 
 /// rsyslog 8.2302's functions, and the newer ones oxsyslog adds (toupper, cbool, split,
@@ -145,6 +264,31 @@ pub struct State {
     /// Calls of rulesets that have their own queue, run after the calling message's rules:
     /// (ruleset, the message's variables when called).
     deferred: Vec<(usize, Option<Json>, Option<Json>)>,
+    /// String buffers of evaluated values, reused so that evaluation does not allocate.
+    pool: Vec<Vec<u8>>,
+}
+
+impl State {
+    fn buf(&mut self) -> Vec<u8> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    /// Takes a value's buffer back for reuse.
+    #[inline]
+    fn give(&mut self, v: Val) {
+        if let Val::Str(mut b) = v {
+            if self.pool.len() < 64 && b.capacity() <= 1 << 16 {
+                b.clear();
+                self.pool.push(b);
+            }
+        }
+    }
+
+    fn str_val(&mut self, s: &[u8]) -> Val {
+        let mut b = self.buf();
+        b.extend_from_slice(s);
+        Val::Str(b)
+    }
 }
 
 /// Outcome of running statements.
@@ -279,14 +423,28 @@ fn exec(
                 op,
                 value,
                 regex,
+                finder,
                 body,
             } => {
-                cx.scratch.clear();
-                match var {
-                    Some(v) => st.vars.render(v, cx.scratch),
-                    None => write_prop(cx.m.with_vars(&st.vars), *prop, cx.env, cx.scratch),
-                }
-                let hit = prop_test(cx.scratch, *op, value, regex.as_ref()) != *negate;
+                let borrowed = match var {
+                    Some(_) => None,
+                    None => prop_slice(cx.m, *prop, cx.env),
+                };
+                let v: &[u8] = match borrowed {
+                    Some(b) => b,
+                    None => {
+                        cx.scratch.clear();
+                        match var {
+                            Some(v) => st.vars.render(v, cx.scratch),
+                            None => write_prop(cx.m.with_vars(&st.vars), *prop, cx.env, cx.scratch),
+                        }
+                        cx.scratch
+                    }
+                };
+                let hit = match finder {
+                    Some(f) => f.find(v).is_some(),
+                    None => prop_test(v, *op, value, regex.as_ref()),
+                } != *negate;
                 if hit {
                     exec(rs, body, cx, st, act, reloads, depth)
                 } else {
@@ -298,7 +456,7 @@ fn exec(
                 then_body,
                 else_body,
             } => {
-                if eval(rs, cond, cx, st).truthy() {
+                if test(rs, cond, cx, st) {
                     exec(rs, then_body, cx, st, act, reloads, depth)
                 } else {
                     exec(rs, else_body, cx, st, act, reloads, depth)
@@ -492,6 +650,9 @@ impl Compiler<'_> {
                             op: *op,
                             value: value.as_bytes().to_vec(),
                             regex,
+                            finder: (*op == PropOp::Contains).then(|| {
+                                Box::new(memchr::memmem::Finder::new(value.as_bytes()).into_owned())
+                            }),
                             body,
                         }
                     }
@@ -502,7 +663,7 @@ impl Compiler<'_> {
                 then_body,
                 else_body,
             } => Exec::If {
-                cond: fold(self.expr(cond)?),
+                cond: Test::from_cond(fold(self.expr(cond)?)),
                 then_body: self.body(then_body)?,
                 else_body: match else_body {
                     Some(e) => self.body(e)?,
@@ -576,7 +737,7 @@ impl Compiler<'_> {
                         | BinOp::StartsWithI,
                         Cond::Prop(id),
                         Cond::Str(v),
-                    ) => Cond::PropStr(*op, id, v),
+                    ) => Cond::PropStr(id, Box::new(StrTest::new(*op, v))),
                     (op, Cond::Mask(a), Cond::Mask(b)) if matches!(op, BinOp::And | BinOp::Or) => {
                         let mut m = a;
                         for (x, y) in m.iter_mut().zip(b.iter()) {
@@ -695,7 +856,7 @@ fn pri_only(c: &Cond, reads: &mut bool) -> bool {
             *reads = true;
             true
         }
-        Cond::Prop(id) | Cond::PropStr(_, id, _) => {
+        Cond::Prop(id) | Cond::PropStr(id, _) => {
             *reads = true;
             matches!(
                 id,
@@ -792,76 +953,111 @@ fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
             let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
             Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
         }
-        Cond::PropStr(op, id, value) => {
+        Cond::PropStr(id, t) => {
+            if t.op != BinOp::ContainsI {
+                if let Some(v) = prop_slice(cx.m, *id, cx.env) {
+                    return Val::Num(t.test_ro(v) as i64);
+                }
+            }
             cx.scratch.clear();
             write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
-            Val::Num(str_op(*op, cx.scratch, value) as i64)
+            Val::Num(t.test(cx.scratch) as i64)
         }
         Cond::Num(n) => Val::Num(*n),
-        Cond::Str(s) => Val::Str(s.clone()),
-        Cond::Array(a) => Val::Str(a.first().cloned().unwrap_or_default()),
+        Cond::Str(s) => st.str_val(s),
+        Cond::Array(a) => {
+            let first = a.first().map(Vec::as_slice).unwrap_or_default();
+            st.str_val(first)
+        }
         Cond::Prop(id) => {
-            let mut b = Vec::new();
+            let mut b = st.buf();
             write_prop(cx.m.with_vars(&st.vars), *id, cx.env, &mut b);
             Val::Str(b)
         }
         // evalVar: a string (or nothing) is a string, any other JSON value stays JSON
         Cond::Var(v) => match st.vars.get(v) {
             None => Val::empty(),
-            Some(Json::Str(s)) => Val::Str(s.clone()),
+            Some(Json::Str(s)) => {
+                let mut b = st.pool.pop().unwrap_or_default();
+                b.extend_from_slice(s);
+                Val::Str(b)
+            }
             Some(j) => Val::Json(j.clone()),
         },
         Cond::Exists(v) => Val::Num(st.vars.exists(v) as i64),
-        Cond::Not(x) => Val::Num(!eval(rs, x, cx, st).truthy() as i64),
-        Cond::Neg(x) => Val::Num(eval(rs, x, cx, st).to_num().wrapping_neg()),
+        Cond::Not(x) => {
+            let v = eval(rs, x, cx, st);
+            let t = v.truthy();
+            st.give(v);
+            Val::Num(!t as i64)
+        }
+        Cond::Neg(x) => {
+            let v = eval(rs, x, cx, st);
+            let n = v.to_num();
+            st.give(v);
+            Val::Num(n.wrapping_neg())
+        }
         Cond::Func(f, args) => eval_func(rs, f, args, cx, st),
         Cond::Bin(op, l, r) => {
             let lv = eval(rs, l, cx, st);
-            match op {
-                BinOp::And => {
-                    return Val::Num((lv.truthy() && eval(rs, r, cx, st).truthy()) as i64)
+            if matches!(op, BinOp::And | BinOp::Or) {
+                let lt = lv.truthy();
+                st.give(lv);
+                if lt == (*op == BinOp::Or) {
+                    return Val::Num(lt as i64);
                 }
-                BinOp::Or => return Val::Num((lv.truthy() || eval(rs, r, cx, st).truthy()) as i64),
-                _ => {}
+                let rv = eval(rs, r, cx, st);
+                let rt = rv.truthy();
+                st.give(rv);
+                return Val::Num(rt as i64);
             }
             if let Cond::Array(items) = &**r {
-                return Val::Num(funcs::array_cmp(*op, &lv.as_bytes(), items) as i64);
+                let res = funcs::array_cmp(*op, &lv.as_bytes(), items);
+                st.give(lv);
+                return Val::Num(res as i64);
             }
             let rv = eval(rs, r, cx, st);
-            use std::cmp::Ordering::*;
-            let b = |x: bool| Val::Num(x as i64);
-            match op {
-                BinOp::Eq => b(equal(&lv, &rv)),
-                BinOp::Ne => b(!equal(&lv, &rv)),
-                BinOp::Lt => b(order(&lv, &rv) == Less),
-                BinOp::Le => b(order(&lv, &rv) != Greater),
-                BinOp::Gt => b(order(&lv, &rv) == Greater),
-                BinOp::Ge => b(order(&lv, &rv) != Less),
-                BinOp::Contains => {
-                    b(memchr::memmem::find(&lv.as_bytes(), &rv.as_bytes()).is_some())
-                }
-                BinOp::ContainsI => b(funcs::lower_contains(&lv.as_bytes(), &rv.as_bytes())),
-                BinOp::StartsWith => b(lv.as_bytes().starts_with(&rv.as_bytes())),
-                BinOp::StartsWithI => b(funcs::startswith_i(&lv.as_bytes(), &rv.as_bytes())),
-                BinOp::Concat => {
-                    let mut a = lv.into_bytes();
-                    a.extend_from_slice(&rv.as_bytes());
-                    Val::Str(a)
-                }
-                BinOp::Add => Val::Num(lv.to_num().wrapping_add(rv.to_num())),
-                BinOp::Sub => Val::Num(lv.to_num().wrapping_sub(rv.to_num())),
-                BinOp::Mul => Val::Num(lv.to_num().wrapping_mul(rv.to_num())),
-                BinOp::Div => match rv.to_num() {
-                    0 => Val::Num(0),
-                    d => Val::Num(lv.to_num().wrapping_div(d)),
-                },
-                BinOp::Mod => match rv.to_num() {
-                    0 => Val::Num(0),
-                    d => Val::Num(lv.to_num().wrapping_rem(d)),
-                },
-                BinOp::And | BinOp::Or => Val::Num(0),
+            if *op == BinOp::Concat {
+                let mut a = lv.into_bytes();
+                a.extend_from_slice(&rv.as_bytes());
+                st.give(rv);
+                return Val::Str(a);
             }
+            let res = bin(*op, &lv, &rv);
+            st.give(lv);
+            st.give(rv);
+            res
         }
+    }
+}
+
+/// A binary operator on two evaluated values (not `and`, `or` or `&`).
+fn bin(op: BinOp, lv: &Val, rv: &Val) -> Val {
+    use std::cmp::Ordering::*;
+    let b = |x: bool| Val::Num(x as i64);
+    match op {
+        BinOp::Eq => b(equal(lv, rv)),
+        BinOp::Ne => b(!equal(lv, rv)),
+        BinOp::Lt => b(order(lv, rv) == Less),
+        BinOp::Le => b(order(lv, rv) != Greater),
+        BinOp::Gt => b(order(lv, rv) == Greater),
+        BinOp::Ge => b(order(lv, rv) != Less),
+        BinOp::Contains => b(memchr::memmem::find(&lv.as_bytes(), &rv.as_bytes()).is_some()),
+        BinOp::ContainsI => b(funcs::lower_contains(&lv.as_bytes(), &rv.as_bytes())),
+        BinOp::StartsWith => b(lv.as_bytes().starts_with(&rv.as_bytes())),
+        BinOp::StartsWithI => b(funcs::startswith_i(&lv.as_bytes(), &rv.as_bytes())),
+        BinOp::Add => Val::Num(lv.to_num().wrapping_add(rv.to_num())),
+        BinOp::Sub => Val::Num(lv.to_num().wrapping_sub(rv.to_num())),
+        BinOp::Mul => Val::Num(lv.to_num().wrapping_mul(rv.to_num())),
+        BinOp::Div => match rv.to_num() {
+            0 => Val::Num(0),
+            d => Val::Num(lv.to_num().wrapping_div(d)),
+        },
+        BinOp::Mod => match rv.to_num() {
+            0 => Val::Num(0),
+            d => Val::Num(lv.to_num().wrapping_rem(d)),
+        },
+        BinOp::And | BinOp::Or | BinOp::Concat => Val::Num(0),
     }
 }
 
@@ -869,14 +1065,46 @@ fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
 const EINVAL: i64 = 1;
 
 fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
-    let mut vals: Vec<Val> = Vec::with_capacity(args.len());
-    for a in args {
-        vals.push(eval(rs, a, cx, st));
+    // the common shapes on a stored property: no copy at all
+    if let Some(Cond::Prop(id)) = args.first() {
+        if let Some(v) = prop_slice(cx.m, *id, cx.env) {
+            match f {
+                Func::ReMatch(re) => return Val::Num(re.is_match(v) as i64),
+                Func::Strlen => return Val::Num(v.len() as i64),
+                Func::Field if args.len() == 3 => {
+                    let d = eval(rs, &args[1], cx, st);
+                    let n = eval(rs, &args[2], cx, st);
+                    let mut out = st.buf();
+                    funcs::field_into(v, &d, n.to_num(), &mut out);
+                    st.give(d);
+                    st.give(n);
+                    return Val::Str(out);
+                }
+                _ => {}
+            }
+        }
     }
-    let mut it = vals.into_iter();
-    let mut next = || it.next().unwrap_or_else(Val::empty);
+    // at most 5 arguments (re_extract): evaluated into a stack array, no allocation
+    let mut vals: [Option<Val>; 5] = Default::default();
+    for (slot, a) in vals.iter_mut().zip(args) {
+        *slot = Some(eval(rs, a, cx, st));
+    }
+    let mut k = 0;
+    let mut next = || {
+        let v = vals
+            .get_mut(k)
+            .and_then(Option::take)
+            .unwrap_or_else(Val::empty);
+        k += 1;
+        v
+    };
     match f {
-        Func::Strlen => Val::Num(next().as_bytes().len() as i64),
+        Func::Strlen => {
+            let v = next();
+            let n = v.as_bytes().len();
+            st.give(v);
+            Val::Num(n as i64)
+        }
         Func::Getenv => {
             let name = String::from_utf8_lossy(&next().into_bytes()).into_owned();
             Val::Str(
@@ -885,10 +1113,19 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
                     .unwrap_or_default(),
             )
         }
-        Func::Tolower => Val::Str(next().into_bytes().to_ascii_lowercase()),
+        Func::Tolower => {
+            let mut b = next().into_bytes();
+            b.make_ascii_lowercase();
+            Val::Str(b)
+        }
         Func::Toupper => Val::Str(timefn::toupper(&next().into_bytes())),
         Func::Cstr => Val::Str(next().into_bytes()),
-        Func::Cnum => Val::Num(next().to_num()),
+        Func::Cnum => {
+            let v = next();
+            let n = v.to_num();
+            st.give(v);
+            Val::Num(n)
+        }
         Func::Cbool => Val::Num(match next() {
             Val::Num(n) => timefn::cbool_num(n),
             v => timefn::cbool(&v.as_bytes()),
@@ -897,11 +1134,18 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             let s = next().into_bytes();
             let start = next().to_num();
             let len = next().to_num();
-            Val::Str(funcs::substring(&s, start, len))
+            let r = funcs::substring(&s, start, len);
+            st.give(Val::Str(s));
+            Val::Str(r)
         }
         Func::Ltrim => Val::Str(funcs::trim(&next().into_bytes(), true)),
         Func::Rtrim => Val::Str(funcs::trim(&next().into_bytes(), false)),
-        Func::ReMatch(re) => Val::Num(re.is_match(&next().into_bytes()) as i64),
+        Func::ReMatch(re) => {
+            let v = next();
+            let hit = re.is_match(&v.as_bytes());
+            st.give(v);
+            Val::Num(hit as i64)
+        }
         Func::ReExtract(re) => {
             let s = next().into_bytes();
             let _ = next();
@@ -917,7 +1161,11 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             let s = next().into_bytes();
             let d = next();
             let n = next().to_num();
-            Val::Str(funcs::field(&s, &d, n))
+            let mut out = st.buf();
+            funcs::field_into(&s, &d, n, &mut out);
+            st.give(Val::Str(s));
+            st.give(d);
+            Val::Str(out)
         }
         Func::Replace => {
             let s = next().into_bytes();
@@ -1103,7 +1351,7 @@ mod tests {
             .is_match(b"[UFW BLOCK]"));
     }
 
-    fn first_if(conf: &str) -> Cond {
+    fn first_if(conf: &str) -> Test {
         let cfg = crate::config::load_text("t.conf", conf).config;
         let mut rs = Rulesets::compile_without_templates(&cfg).unwrap();
         match rs.bodies[0].remove(0) {
@@ -1116,16 +1364,16 @@ mod tests {
     fn selector_like_conditions_fold_into_masks() {
         let c =
             first_if("if $syslogseverity <= 3 and $syslogfacility-text == 'mail' then /tmp/x\n");
-        let Cond::Mask(m) = c else { panic!("{c:?}") };
+        let Test::Mask(m) = c else { panic!("{c:?}") };
         assert_eq!(m[2], 0b1111, "mail.err and above");
         assert!(m.iter().enumerate().all(|(f, &b)| f == 2 || b == 0));
         assert!(matches!(
             first_if("if 1 + 1 == 2 then /tmp/x\n"),
-            Cond::Num(1)
+            Test::Const(true)
         ));
         assert!(matches!(
             first_if("if $msg contains 'x' then /tmp/x\n"),
-            Cond::PropStr(BinOp::Contains, PropId::Msg, _)
+            Test::PropStr(PropId::Msg, _)
         ));
     }
 

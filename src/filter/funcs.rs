@@ -6,6 +6,13 @@ use crate::filter::value::Val;
 
 /// `field(str, delim, n)`: a number delimiter is a character code, a string one a separator.
 pub fn field(s: &[u8], delim: &Val, n: i64) -> Vec<u8> {
+    let mut out = Vec::new();
+    field_into(s, delim, n, &mut out);
+    out
+}
+
+/// [`field`] appending to `out`.
+pub fn field_into(s: &[u8], delim: &Val, n: i64, out: &mut Vec<u8>) {
     // rsyslog scans the value as a C string.
     let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
     let found: Option<&[u8]> = match delim {
@@ -52,8 +59,8 @@ pub fn field(s: &[u8], delim: &Val, n: i64) -> Vec<u8> {
         }
     };
     match found {
-        Some(f) => f.to_vec(),
-        None => b"***FIELD NOT FOUND***".to_vec(),
+        Some(f) => out.extend_from_slice(f),
+        None => out.extend_from_slice(b"***FIELD NOT FOUND***"),
     }
 }
 

@@ -332,6 +332,32 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// The value of `id` with date format `fmt` (for time properties), appended to `out`.
 /// Returns whether rsyslog would hold the value in a private (malloc'ed) buffer — one of its
 /// in-place transformations (`secpath-replace`) behaves differently then.
+/// A property's value borrowed from the message when it is stored as it renders (no
+/// copying); `None` for properties that must be rendered.
+pub fn prop_slice<'a>(m: MsgRef<'a>, id: PropId, env: &RenderEnv) -> Option<&'a [u8]> {
+    Some(match id {
+        PropId::Msg => m.msg(),
+        PropId::RawMsg => m.raw(),
+        PropId::RawMsgAfterPri => raw_after_pri(m),
+        PropId::Hostname => hostname(m),
+        PropId::FromHost => m.fromhost().as_bytes(),
+        PropId::FromHostIp => m.fromhost_ip().as_bytes(),
+        PropId::SyslogTag => {
+            let t = syslogtag(m);
+            if t.pid.is_some() {
+                return None;
+            }
+            t.head
+        }
+        PropId::ProgramName => msg_programname(m, env.permit_slash_in_programname),
+        PropId::AppName => app_name(m, env.permit_slash_in_programname),
+        PropId::ProcId => procid(m),
+        PropId::MsgId => msgid(m),
+        PropId::StructuredData => structured_data(m),
+        _ => return None,
+    })
+}
+
 pub(crate) fn append_value(
     m: MsgRef<'_>,
     id: PropId,

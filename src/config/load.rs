@@ -13,6 +13,10 @@ use super::schema::objects;
 use super::schema::{find_param, Param, Sup, Ty};
 use super::source::Source;
 use super::syntax::{self, ActKind, ObjKind, Stmt, StmtKind, TplPart, Value};
+
+/// Where `$ActionSendUDPRebindInterval` waits for the next `@` action (`@@` actions take
+/// `$ActionSendTCPRebindInterval`; both become omfwd's `rebindInterval`).
+const UDP_REBIND: &str = "udp.rebindInterval(legacy)";
 use super::values;
 
 /// The result of loading: the config (as far as it could be built) and every diagnostic.
@@ -876,7 +880,7 @@ impl Loader {
                 then_body,
                 else_body,
             } => {
-                self.check_expr(&cond);
+                self.check_expr(&cond, &loc);
                 let mut t = Vec::new();
                 self.block(then_body, &mut t);
                 let e = else_body.map(|eb| {
@@ -891,14 +895,14 @@ impl Loader {
                 });
             }
             StmtKind::Foreach { var, iter, body } => {
-                self.check_expr(&iter);
+                self.check_expr(&iter, &loc);
                 let mut b = Vec::new();
                 self.block(body, &mut b);
                 out.push(Statement::Foreach { var, iter, body: b });
             }
             StmtKind::Set { var, expr, reset } => {
                 self.check_var_assignable(&var, &loc);
-                self.check_expr(&expr);
+                self.check_expr(&expr, &loc);
                 out.push(Statement::Set { var, expr, reset });
             }
             StmtKind::Unset { var } => {
@@ -931,7 +935,7 @@ impl Loader {
                             out.push(Statement::Call(name));
                         }
                         ActKind::CallIndirect(e) => {
-                            self.check_expr(&e);
+                            self.check_expr(&e, &item.loc);
                             out.push(Statement::CallIndirect(e));
                         }
                         ActKind::Directive { name, value } => {
@@ -950,8 +954,20 @@ impl Loader {
     }
 
     /// Checks function names and argument counts in an expression.
-    fn check_expr(&mut self, e: &Expr) {
+    /// Checks an expression; `at` locates what has no location of its own (variables).
+    fn check_expr(&mut self, e: &Expr, at: &Location) {
         match e {
+            Expr::Var(v) => {
+                let name = match v.strip_prefix('$') {
+                    Some(sys) => format!("${sys}"),
+                    None => v.clone(),
+                };
+                if crate::vars::VarRef::parse(v).is_none()
+                    && crate::template::props::prop_id(&name).is_none()
+                {
+                    self.err(at, format!("invalid property '{v}'"));
+                }
+            }
             Expr::Func { name, args, loc } => {
                 match FUNCTIONS.iter().find(|(n, _, _)| n == name) {
                     None => self.err(loc, format!("function '{name}' not found")),
@@ -989,13 +1005,13 @@ impl Loader {
                     }
                 }
                 for a in args {
-                    self.check_expr(a);
+                    self.check_expr(a, loc);
                 }
             }
-            Expr::Not(x) | Expr::Neg(x) => self.check_expr(x),
+            Expr::Not(x) | Expr::Neg(x) => self.check_expr(x, at),
             Expr::Bin(_, l, r) => {
-                self.check_expr(l);
-                self.check_expr(r);
+                self.check_expr(l, at);
+                self.check_expr(r, at);
             }
             _ => {}
         }
@@ -1181,6 +1197,10 @@ impl Loader {
             Target::NextAction(p) => self.legacy.next_action.set(p, v, loc),
             Target::StickyAction(p) => self.legacy.sticky_action.set(p, v, loc),
             Target::LegacyFile(p) => self.legacy.file.set(p, v, loc),
+            // the UDP rebind interval is kept apart: `@` takes it, `@@` the TCP one
+            Target::LegacyFwd(_) if dname == "ActionSendUDPRebindInterval" => {
+                self.legacy.fwd.set(UDP_REBIND, v, loc)
+            }
             Target::LegacyFwd(p) => self.legacy.fwd.set(p, v, loc),
             Target::TcpListener(p) => self.legacy.tcp_listener.set(p, v, loc),
             Target::UdpListener(p) => self.legacy.udp_listener.set(p, v, loc),
@@ -1958,7 +1978,13 @@ impl Loader {
             loc.clone(),
         );
         for s in &self.legacy.fwd.0 {
-            p.set(s.name, s.value.clone(), s.loc.clone());
+            let name = match s.name {
+                UDP_REBIND if tcp => continue,
+                UDP_REBIND => "rebindInterval",
+                "rebindInterval" if !tcp => continue,
+                n => n,
+            };
+            p.set(name, s.value.clone(), s.loc.clone());
         }
         if tcp && !self.legacy.fwd_peers.is_empty() {
             let peers = std::mem::take(&mut self.legacy.fwd_peers).join(",");

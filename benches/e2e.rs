@@ -5,7 +5,7 @@
 //! Reports messages/s, daemon CPU seconds per million messages and peak RSS for each daemon,
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
-//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules] [--messages N] [--runs R]
+//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward] [--messages N] [--runs R]
 //! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--only` takes
 //! daemon names (rsyslogd-default, rsyslogd-tuned, oxsyslogd); `--dump-payload` writes the bytes
 //! a run would send (for profiling a daemon by hand) and exits.
@@ -26,6 +26,12 @@
 //!   expected count, and must then match every count and hash exactly, else the harness fails
 //!   (a mismatch is a harness or compatibility error, never a result). Messages/s and CPU per
 //!   million count input messages.
+//! - `forward`: each daemon forwards the N messages over TCP (omfwd, traditional framing,
+//!   RSYSLOG_TraditionalForwardFormat) to the same receiver, an rsyslogd tuned for throughput
+//!   (benches/configs/fwd-receiver.conf, `%msg%` into one file) started fresh for every run;
+//!   the clock stops when the receiver's file holds all N lines, every sequence number is
+//!   checked there, and CPU and RSS are the forwarder's. Configs:
+//!   benches/configs/fwd-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -45,6 +51,7 @@ struct Daemon {
 enum Scenario {
     Baseline,
     Rules,
+    Forward,
 }
 
 /// Output files of the rules scenario (out01.log … out10.log).
@@ -85,12 +92,14 @@ fn main() {
     let scenario = match arg("--scenario").as_deref() {
         None | Some("baseline") => Scenario::Baseline,
         Some("rules") => Scenario::Rules,
+        Some("forward") => Scenario::Forward,
         Some(other) => {
-            eprintln!("e2e: unknown scenario '{other}' (baseline, rules)");
+            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward)");
             std::process::exit(2);
         }
     };
     let rules = scenario == Scenario::Rules;
+    let forward = scenario == Scenario::Forward;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let daemons: Vec<Daemon> = vec![
         Daemon {
@@ -98,6 +107,8 @@ fn main() {
             bin: "/usr/sbin/rsyslogd".into(),
             config: if rules {
                 "rules-rsyslogd-default.conf"
+            } else if forward {
+                "fwd-rsyslogd-default.conf"
             } else {
                 "rsyslogd-default.conf"
             },
@@ -107,6 +118,8 @@ fn main() {
             bin: "/usr/sbin/rsyslogd".into(),
             config: if rules {
                 "rules-rsyslogd-tuned.conf"
+            } else if forward {
+                "fwd-rsyslogd-tuned.conf"
             } else {
                 "rsyslogd-tuned.conf"
             },
@@ -116,6 +129,8 @@ fn main() {
             bin: OX.into(),
             config: if rules {
                 "rules-oxsyslogd.conf"
+            } else if forward {
+                "fwd-oxsyslogd.conf"
             } else {
                 "oxsyslogd.conf"
             },
@@ -144,7 +159,13 @@ fn main() {
     }
     eprintln!(
         "e2e: scenario {}, {n} messages ({} bytes) per run, {runs} runs per daemon",
-        if rules { "rules" } else { "baseline" },
+        if rules {
+            "rules"
+        } else if forward {
+            "forward"
+        } else {
+            "baseline"
+        },
         payload.len()
     );
     // Rules scenario: what every file must hold, from an untimed calibration run.
@@ -171,6 +192,8 @@ fn main() {
         for d in &daemons {
             let r = if rules {
                 run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
+            } else if forward {
+                run_forward_once(d, &root, &payload, n, run)
             } else {
                 run_once(d, &root, &payload, n, run)
             };
@@ -199,6 +222,8 @@ fn main() {
             counts.join(" "),
             expected.iter().map(|s| s.lines).sum::<u64>()
         )
+    } else if forward {
+        format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf); the forwarder's CPU and RSS; medians\n\n")
     } else {
         format!("# {n} messages over one TCP connection into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     };
@@ -212,6 +237,8 @@ fn main() {
         .unwrap_or(0);
     let file = dir.join(if rules {
         format!("e2e-rules-{stamp}.txt")
+    } else if forward {
+        format!("e2e-forward-{stamp}.txt")
     } else {
         format!("e2e-{stamp}.txt")
     });
@@ -390,13 +417,24 @@ fn count_lines(path: &Path, from: &mut u64, count: &mut usize) {
 /// Writes the daemon's config into `dpath` (`@DIR@` → `dpath`, `@CONFIGS@` → benches/configs),
 /// starts it with `-n -iNONE` and waits for its listen port file.
 fn start_daemon(d: &Daemon, root: &Path, dpath: &Path) -> Result<(Guard, u32, u16), String> {
+    start_daemon_with(d, root, dpath, None)
+}
+
+/// `start_daemon`, also replacing `@FWDPORT@` (the forwarding scenario's receiver port).
+fn start_daemon_with(
+    d: &Daemon,
+    root: &Path,
+    dpath: &Path,
+    fwd_port: Option<u16>,
+) -> Result<(Guard, u32, u16), String> {
     let configs = root.join("benches/configs");
     let conf = std::fs::read_to_string(configs.join(d.config)).map_err(|e| e.to_string())?;
     let conf_path = dpath.join("bench.conf");
     std::fs::write(
         &conf_path,
         conf.replace("@DIR@", &dpath.display().to_string())
-            .replace("@CONFIGS@", &configs.display().to_string()),
+            .replace("@CONFIGS@", &configs.display().to_string())
+            .replace("@FWDPORT@", &fwd_port.unwrap_or(0).to_string()),
     )
     .map_err(|e| e.to_string())?;
     let child = Command::new(&d.bin)
@@ -472,6 +510,76 @@ fn run_once(
     sender.join().map_err(|_| "sender panicked".to_string())??;
     drop(guard);
     // Check every sequence number.
+    let text = std::fs::read(&out).map_err(|e| e.to_string())?;
+    let mut seen = vec![false; n];
+    for line in text.split(|&b| b == b'\n') {
+        if let Some(p) = memchr::memmem::find(line, b"seq=") {
+            if let Some(num) = line
+                .get(p + 4..p + 12)
+                .and_then(|x| std::str::from_utf8(x).ok())
+                .and_then(|x| x.parse::<usize>().ok())
+            {
+                if num < n {
+                    seen[num] = true;
+                }
+            }
+        }
+    }
+    let lost = seen.iter().filter(|s| !**s).count() as u64;
+    let delivered = (n as u64 - lost).max(1) as f64;
+    Ok(RunResult {
+        daemon: d.name,
+        run,
+        seconds: secs,
+        msgs_per_sec: delivered / secs,
+        cpu_sec_per_million: cpu / (n as f64 / 1e6),
+        peak_rss_kb: rss,
+        lost,
+    })
+}
+
+/// One run of the forwarding scenario: a fresh receiver (rsyslogd, fwd-receiver.conf), then
+/// the daemon under test forwarding to it; the clock stops when the receiver's file holds
+/// all N lines; CPU and RSS are the forwarder's.
+fn run_forward_once(
+    d: &Daemon,
+    root: &Path,
+    payload: &[u8],
+    n: usize,
+    run: usize,
+) -> Result<RunResult, String> {
+    let receiver = Daemon {
+        name: "receiver",
+        bin: "/usr/sbin/rsyslogd".into(),
+        config: "fwd-receiver.conf",
+    };
+    let rdir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (rguard, _, rport) = start_daemon(&receiver, root, rdir.path())?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dpath = dir.path();
+    let (guard, pid, port) = start_daemon_with(d, root, dpath, Some(rport))?;
+    let cpu0 = cpu_seconds(pid);
+    let out = rdir.path().join("out.log");
+    let t0 = Instant::now();
+    let sender = spawn_sender(port, payload);
+    let (mut off, mut lines) = (0u64, 0usize);
+    let mut last_growth = Instant::now();
+    while lines < n {
+        let before = lines;
+        count_lines(&out, &mut off, &mut lines);
+        if lines > before {
+            last_growth = Instant::now();
+        } else if last_growth.elapsed() > Duration::from_secs(20) {
+            break; // output stopped growing: the rest is lost
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_kb(pid);
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    drop(guard);
+    drop(rguard);
     let text = std::fs::read(&out).map_err(|e| e.to_string())?;
     let mut seen = vec![false; n];
     for line in text.split(|&b| b == b'\n') {

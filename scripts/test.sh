@@ -2,7 +2,8 @@
 # The test command of oxsyslog: `bash scripts/test.sh`.
 #
 # Installs what the tests need when it is missing (Debian bookworm packages, rust components),
-# then runs, failing fast: cargo fmt --check, cargo clippy (warnings are errors), cargo test.
+# then runs, failing fast: cargo fmt --check, cargo clippy (warnings are errors), cargo test,
+# and the Debian package tier (scripts/test-deb.sh).
 # Works as root (CI: no stdin, CI=true) or as a user with sudo.
 set -euo pipefail
 
@@ -143,6 +144,13 @@ cargo clippy --all-targets -- -D warnings
 
 banner "cargo test (lib, binaries, integration tests; benches are compiled by clippy and run by hand)"
 cargo test
+
+# The slowest tier: builds the .deb, and installs it over rsyslog in a bookworm root (made once
+# by debootstrap, cached in $HOME/.cache/oxsyslog-deb/). OXSYSLOG_SKIP_DEB=1 skips it.
+if [ "${OXSYSLOG_SKIP_DEB:-0}" != 1 ]; then
+    banner "Debian package: scripts/test-deb.sh (lintian, systemd-analyze, install over rsyslog in a bookworm root)"
+    bash scripts/test-deb.sh
+fi
 
 echo
 echo "scripts/test.sh: all checks passed"

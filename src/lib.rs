@@ -1,6 +1,7 @@
 //! oxsyslog: a drop-in replacement for rsyslog. The library holds everything; the binaries
-//! (`oxsyslogd`) are thin front ends.
+//! (`oxsyslogd`, `oxaudit`) are thin front ends.
 
+pub mod audit;
 pub mod config;
 pub mod engine;
 pub mod filter;

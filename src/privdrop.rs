@@ -114,7 +114,12 @@ pub fn check_outputs(cfg: &Config, plan: &Plan) -> Result<(), String> {
             Err(std::io::Error::last_os_error())
         }
     };
-    for a in cfg.actions.iter().filter(|a| a.module == "omfile") {
+    // omaudit keeps its file open, but reopens it on HUP
+    for a in cfg
+        .actions
+        .iter()
+        .filter(|a| a.module == "omfile" || a.module == "omaudit")
+    {
         let Some(file) = a.params.str("file") else {
             continue;
         };
@@ -134,8 +139,9 @@ pub fn check_outputs(cfg: &Config, plan: &Plan) -> Result<(), String> {
         };
         if let Err(e) = res {
             return Err(format!(
-                "{}: error: omfile: after dropping privileges to {who}, log file {file} cannot be opened for writing: {}",
+                "{}: error: {}: after dropping privileges to {who}, log file {file} cannot be opened for writing: {}",
                 a.loc,
+                a.module,
                 crate::input::klog::strerror(&e)
             ));
         }

@@ -47,6 +47,8 @@ const GLOBALS: &[&str] = &[
     "privdrop.group.name",
     "privdrop.group.id",
     "privdrop.group.keepSupplemental",
+    // suspension messages of omfwd's action queues (src/output/actq.rs)
+    "action.reportSuspension",
 ];
 
 /// main_queue() parameters honoured.
@@ -138,6 +140,7 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
             "ruleset",
         ],
     ),
+    ("omfwd", &["template"]),
     (
         "omfile",
         &[
@@ -305,7 +308,77 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("omusrmsg", &["type", "users", "template"]),
+    (
+        "omaudit",
+        &[
+            // src/output/audit.rs, src/audit/ (key.id is refused: the key id is always
+            // derived from the public key)
+            "type",
+            "file",
+            "nodeId",
+            "key.type",
+            "key.file",
+            "pkcs11.sharedLibrary",
+            "pkcs11.slot",
+            "pkcs11.tokenLabel",
+            "pkcs11.keyLabel",
+            "pkcs11.pinFile",
+            "mode",
+            "checkpoint.interval",
+            "checkpoint.records",
+            "checkpoint.file",
+            "template",
+            "mapping.eventType",
+            "mapping.eventStatus",
+            "mapping.module",
+            "mapping.service",
+            "mapping.authToken",
+            "mapping.customId",
+            "mapping.searchDetail1",
+            "mapping.searchDetail2",
+            "mapping.additionalDetails",
+            "fileCreateMode",
+        ],
+    ),
     ("omdiscard", &["type"]),
+    (
+        "omfwd",
+        &[
+            // src/output/fwd.rs, fwd_net.rs
+            "type",
+            "target",
+            "port",
+            "protocol",
+            "TCP_Framing",
+            "TCP_FrameDelimiter",
+            "template",
+            "keepAlive",
+            "keepAlive.probes",
+            "keepAlive.time",
+            "keepAlive.interval",
+            "rebindInterval",
+            "resendLastMSGOnReconnect",
+            "udp.sendDelay",
+            // the action queue in memory and its worker (src/output/actq.rs); a queue.type
+            // other than Direct/LinkedList/FixedArray is refused there
+            "queue.type",
+            "queue.size",
+            "queue.dequeueBatchSize",
+            "queue.timeoutEnqueue",
+            "queue.timeoutShutdown",
+            "queue.discardMark",
+            "queue.discardSeverity",
+            // one worker; other values are refused in src/output/actq.rs
+            "queue.workerThreads",
+            // rsyslog 8.2302 uses the watermarks only in disk-assisted mode (queue.c), and
+            // queue.filename (disk assistance) is refused: no effect, as in rsyslog
+            "queue.highWatermark",
+            "queue.lowWatermark",
+            "action.resumeRetryCount",
+            "action.resumeInterval",
+            "action.reportSuspension",
+        ],
+    ),
 ];
 
 /// Common `action()` parameters honoured.
@@ -314,7 +387,7 @@ const ACTION_COMMON: &[&str] = &[
     "name",
     // src/output/gate.rs
     "action.execOnlyEveryNthTime",
-    "action.execOnlyEveryNthTimeout",
+    "action.execOnlyEveryNthTimeTimeout",
     "action.execOnlyOnceEveryInterval",
     "action.execOnlyWhenPreviousIsSuspended",
 ];

@@ -1,7 +1,8 @@
 //! Counters for impstats (rsyslog's statsobj): per input `submitted`; per action
 //! `processed`, `failed` (messages the output lost) and `suspended`/`suspended.duration`/
 //! `resumed`; the main queue's `size`, `enqueued`, `full`, `discarded.full` and `maxqsize`
-//! (rsyslog's queue.c, counted in messages). Only allocated when impstats is loaded. Inputs
+//! (rsyslog's queue.c, counted in messages); omfwd's `bytes.sent` and its action queues'
+//! counters, which src/output registers itself. Only allocated when impstats is loaded. Inputs
 //! count whole batches when they hand them to the queue (`enqueue_start`/`enqueue_done`); the
 //! processing thread counts into plain local arrays and adds them here once per batch, so the
 //! hot path pays nothing when impstats is off and a few atomics per batch when on.
@@ -49,6 +50,47 @@ pub struct Stats {
 
 /// One statistics object: name, origin, counters.
 type StatsObj = (String, String, Vec<(&'static str, u64)>);
+
+/// The counters of an action queue in memory (rsyslog's `<action> queue`, origin
+/// `core.queue`), kept by src/output/actq.rs.
+#[derive(Default)]
+pub struct QueueCounters {
+    pub size: AtomicU64,
+    pub enqueued: AtomicU64,
+    pub full: AtomicU64,
+    pub discarded_full: AtomicU64,
+    pub discarded_nf: AtomicU64,
+    pub maxqsize: AtomicU64,
+}
+
+enum Extra {
+    /// omfwd's per-target object (`TCP-host-port`, origin `omfwd`, `bytes.sent`), listed
+    /// just before its action's object.
+    Bytes(usize, String, Arc<AtomicU64>),
+    /// An action queue, listed after `resource-usage` (rsyslog starts them later).
+    Queue(String, Arc<QueueCounters>),
+}
+
+/// Counters outputs register for themselves when they are built (before the registry).
+static EXTRA: std::sync::Mutex<Vec<Extra>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers omfwd's `bytes.sent` object of action number `action`.
+pub fn register_bytes(action: usize, name: String) -> Arc<AtomicU64> {
+    let c = Arc::new(AtomicU64::new(0));
+    if let Ok(mut e) = EXTRA.lock() {
+        e.push(Extra::Bytes(action, name, c.clone()));
+    }
+    c
+}
+
+/// Registers an action queue's object (`name` is the action's name).
+pub fn register_queue(name: &str) -> Arc<QueueCounters> {
+    let c = Arc::new(QueueCounters::default());
+    if let Ok(mut e) = EXTRA.lock() {
+        e.push(Extra::Queue(format!("{name} queue"), c.clone()));
+    }
+    c
+}
 
 static STATS: OnceLock<Arc<Stats>> = OnceLock::new();
 
@@ -226,7 +268,16 @@ impl Stats {
             ("global".into(), "dynstats".into(), vec![]),
             ("global".into(), "percentile".into(), vec![]),
         ];
-        for a in &self.actions {
+        let extra = EXTRA.lock();
+        let extra = extra.as_deref().map_or(&[][..], |e| &e[..]);
+        for (i, a) in self.actions.iter().enumerate() {
+            for x in extra {
+                if let Extra::Bytes(n, name, c) = x {
+                    if *n == i {
+                        out.push((name.clone(), "omfwd".into(), vec![("bytes.sent", take(c))]));
+                    }
+                }
+            }
             out.push((
                 a.name.clone(),
                 a.origin.clone(),
@@ -248,6 +299,22 @@ impl Stats {
             ));
         }
         out.push(("resource-usage".into(), "impstats".into(), resource_usage()));
+        for x in extra {
+            if let Extra::Queue(name, q) = x {
+                out.push((
+                    name.clone(),
+                    "core.queue".into(),
+                    vec![
+                        ("size", q.size.load(Ordering::Relaxed)),
+                        ("enqueued", take(&q.enqueued)),
+                        ("full", take(&q.full)),
+                        ("discarded.full", take(&q.discarded_full)),
+                        ("discarded.nf", take(&q.discarded_nf)),
+                        ("maxqsize", q.maxqsize.load(Ordering::Relaxed)),
+                    ],
+                ));
+            }
+        }
         for o in out {
             emit(format_obj(o, json));
         }

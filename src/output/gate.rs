@@ -31,7 +31,7 @@ impl Gate {
     pub fn new(a: &Action, now: i64) -> Gate {
         Gate {
             every_nth: num(a, "action.execOnlyEveryNthTime"),
-            nth_timeout: num(a, "action.execOnlyEveryNthTimeout"),
+            nth_timeout: num(a, "action.execOnlyEveryNthTimeTimeout"),
             once_interval: num(a, "action.execOnlyOnceEveryInterval"),
             when_prev_suspended: num(a, "action.execOnlyWhenPreviousIsSuspended") != 0,
             no_exec: 0,

@@ -1,8 +1,12 @@
 //! Output modules (actions). Each renders its template into a buffer per batch and writes the
 //! whole batch at once.
 
+pub mod actq;
+pub mod audit;
 pub mod dynafile;
 pub mod file;
+pub mod fwd;
+pub mod fwd_net;
 pub mod gate;
 pub mod pipe;
 pub mod prog;
@@ -88,6 +92,11 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
             }
         }
         "omdiscard" => Box::new(Discard),
+        "omaudit" => Box::new(audit::AuditOutput::new(a, cfg, templates).map_err(|e| located(a, format!("omaudit: {e}")))?),
+        "omfwd" => {
+            let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
+            Box::new(fwd::FwdOutput::new(a, index, cfg, templates).map_err(|e| located(a, format!("omfwd: {e}")))?)
+        }
         "ompipe" => Box::new(pipe::PipeOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)),
         "omprog" => Box::new(prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?).map_err(|e| located(a, format!("omprog: {e}")))?),
         "omusrmsg" => {
@@ -98,7 +107,7 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
         other => {
             return Err(located(
                 a,
-                format!("action type '{other}' is not implemented in the runtime yet (omfwd: issue #7, omrelp: #9, omkafka: #12, omaudit: #10)"),
+                format!("action type '{other}' is not implemented in the runtime yet (omrelp: #9, omkafka: #12)"),
             ))
         }
     })

@@ -1,0 +1,189 @@
+//! omfwd over UDP and TCP: `target`, `port` (default 514), `protocol` udp|tcp,
+//! `TCP_Framing` traditional|octet-counted, `TCP_FrameDelimiter`, `template` (default
+//! `RSYSLOG_TraditionalForwardFormat`, or the module's / `$ActionForwardDefaultTemplate`),
+//! `keepAlive*`, `rebindInterval`, `resendLastMSGOnReconnect`, `udp.sendDelay` (µs), and the
+//! legacy `@host`, `@@host`, `@@(o)host:port`, `@[v6]:port` that the
+//! config loader turns into these parameters.
+//!
+//! The rules thread only renders the template and hands the message to the action's queue
+//! (src/output/actq.rs); a worker thread resolves, connects, sends, retries and suspends
+//! (src/output/fwd_net.rs), so a dead or slow target never blocks other actions.
+
+use std::sync::Arc;
+
+use crate::config::model::{Action, Config, PValue};
+use crate::message::MsgRef;
+use crate::template::{RenderEnv, Template, Templates};
+
+use super::actq::{ActionQueue, QueueSettings};
+use super::fwd_net::{Framing, KeepAlive, Target, Tcp, TcpOptions, Udp};
+use super::Output;
+
+pub struct FwdOutput {
+    template: Arc<Template>,
+    queue: ActionQueue,
+    /// (severity, rendered message) of the current batch
+    pending: Vec<(u8, Vec<u8>)>,
+    target: String,
+}
+
+fn int(a: &Action, name: &str) -> Option<i64> {
+    match a.params.get(name) {
+        Some(PValue::Int(n)) => Some(*n),
+        Some(PValue::Str(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl FwdOutput {
+    /// Builds the action; `index` is its number among the config's actions.
+    pub fn new(
+        a: &Action,
+        index: usize,
+        cfg: &Config,
+        templates: &Templates,
+    ) -> Result<FwdOutput, String> {
+        let p = &a.params;
+        let host = p
+            .str("target")
+            .ok_or("parameter \"target\" is required")?
+            .to_string();
+        let port = match p.get("port") {
+            None => 514,
+            Some(v) => {
+                let s = v.to_config_string();
+                s.trim()
+                    .parse::<u16>()
+                    .map_err(|_| format!("invalid port '{s}'"))?
+            }
+        };
+        let max_msg = match cfg.globals.get("maxMessageSize") {
+            Some(PValue::Int(n)) => (*n).max(128) as usize,
+            _ => 8096,
+        };
+        let rebind = int(a, "rebindInterval").unwrap_or(0).max(0) as u64;
+        let tcp = p
+            .str("protocol")
+            .is_some_and(|s| s.eq_ignore_ascii_case("tcp"));
+        // omfwd's statistics object, `TCP-host-port` (omfwd.c `setupInstStatsCtrs`), for
+        // action() statements only, as rsyslog
+        let bytes = if from_action_statement(a) {
+            crate::stats::register_bytes(
+                index,
+                format!("{}-{host}-{port}", if tcp { "TCP" } else { "UDP" }),
+            )
+        } else {
+            Default::default()
+        };
+        let target = Target {
+            host,
+            port,
+            max_msg,
+            bytes,
+        };
+        let transport: Box<dyn super::actq::Transport> = if tcp {
+            let framing = match p.str("TCP_Framing") {
+                Some(f) if f.eq_ignore_ascii_case("octet-counted") => Framing::OctetCounted,
+                _ => Framing::Traditional(
+                    int(a, "TCP_FrameDelimiter").map_or(b'\n', |d| d.clamp(0, 255) as u8),
+                ),
+            };
+            let ka = |n: &str| int(a, n).unwrap_or(0).clamp(0, u32::MAX as i64) as u32;
+            let keepalive = KeepAlive {
+                on: matches!(p.get("keepAlive"), Some(PValue::Bool(true))),
+                probes: ka("keepAlive.probes"),
+                time: ka("keepAlive.time"),
+                interval: ka("keepAlive.interval"),
+            };
+            let options = TcpOptions {
+                keepalive,
+                rebind,
+                resend_last: matches!(p.get("resendLastMSGOnReconnect"), Some(PValue::Bool(true))),
+            };
+            Box::new(Tcp::new(target.clone(), framing, options))
+        } else {
+            let delay = int(a, "udp.sendDelay").unwrap_or(0).max(0) as u64;
+            Box::new(Udp::new(
+                target.clone(),
+                rebind,
+                std::time::Duration::from_micros(delay),
+            ))
+        };
+        let module_tpl = cfg.module("omfwd").and_then(|m| m.params.str("template"));
+        let tname = p
+            .str("template")
+            .or(module_tpl)
+            .unwrap_or("RSYSLOG_TraditionalForwardFormat");
+        let template = templates
+            .get(tname)
+            .cloned()
+            .ok_or_else(|| format!("template '{tname}' not found"))?;
+        let report = !matches!(
+            cfg.globals.get("action.reportSuspension"),
+            Some(PValue::Bool(false))
+        );
+        let settings = QueueSettings::from_action(a, index, "builtin:omfwd", report)?;
+        let describe = format!(
+            "{} ({})",
+            target.describe(),
+            if tcp { "tcp" } else { "udp" }
+        );
+        Ok(FwdOutput {
+            template,
+            queue: ActionQueue::start(settings, transport)?,
+            pending: Vec::new(),
+            target: describe,
+        })
+    }
+}
+
+impl Output for FwdOutput {
+    fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
+        let mut buf = Vec::with_capacity(256);
+        self.template.render(m, env, &mut buf);
+        self.pending.push((m.m.severity, buf));
+    }
+
+    fn end_batch(&mut self) {
+        self.queue.enqueue(&mut self.pending);
+    }
+
+    fn suspended_now(&self) -> bool {
+        self.queue.suspended_now()
+    }
+
+    fn take_failed(&mut self) -> u64 {
+        self.queue.take_failed()
+    }
+
+    fn take_suspensions(&mut self) -> [u64; 3] {
+        self.queue.take_suspensions()
+    }
+
+    fn shutdown(&mut self) -> u64 {
+        self.queue.enqueue(&mut self.pending);
+        self.queue.shutdown(&self.target)
+    }
+}
+
+/// Whether the action was written as `action(type="omfwd" …)`: rsyslog 8.2302 creates
+/// omfwd's statistics object (`bytes.sent`) only for those, not for legacy `@`/`@@` lines.
+fn from_action_statement(a: &Action) -> bool {
+    a.params.get("type").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_forwarding_lines_have_no_type_parameter() {
+        let l = crate::config::load_text(
+            "t.conf",
+            "*.* @127.0.0.1:10514\n*.* action(type=\"omfwd\" target=\"127.0.0.1\")\n",
+        );
+        assert!(!l.has_errors(), "{:?}", l.diagnostics);
+        let fwd: Vec<bool> = l.config.actions.iter().map(from_action_statement).collect();
+        assert_eq!(fwd, [false, true]);
+    }
+}

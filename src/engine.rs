@@ -507,6 +507,13 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     for n in acl_notes {
         notices.error(n);
     }
+    if let Some(w) = cfg
+        .globals
+        .str("workDirectory")
+        .and_then(|d| crate::leftover_queues::report(std::path::Path::new(d)))
+    {
+        notices.warning(w);
+    }
 
     // Bind everything first: a bind failure stops the start with its reason.
     let mut tasks = Vec::new();

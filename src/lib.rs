@@ -7,6 +7,7 @@ pub mod engine;
 pub mod filter;
 pub mod input;
 pub mod json;
+pub mod leftover_queues;
 pub mod message;
 pub mod output;
 pub mod parse;

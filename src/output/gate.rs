@@ -80,6 +80,16 @@ mod tests {
         };
         let runs: Vec<bool> = (0..7).map(|_| g.admit(false, 100)).collect();
         assert_eq!(runs, [false, false, true, false, false, true, false]);
+        // the every-Nth count restarts when more than the timeout passed since its start
+        let mut g = Gate {
+            every_nth: 3,
+            nth_timeout: 5,
+            last_occur: 100,
+            ..Gate::default()
+        };
+        assert!(!g.admit(false, 101) && !g.admit(false, 102));
+        assert!(!g.admit(false, 107), "timed out: counting starts again");
+        assert!(!g.admit(false, 107) && g.admit(false, 108));
         let mut g = Gate {
             once_interval: 10,
             ..Gate::default()

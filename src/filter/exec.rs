@@ -266,6 +266,8 @@ pub struct State {
     deferred: Vec<(usize, Option<Json>, Option<Json>)>,
     /// String buffers of evaluated values, reused so that evaluation does not allocate.
     pool: Vec<Vec<u8>>,
+    /// `reload_lookup_table` statements reached, done after the message's rules.
+    reloads: Vec<(usize, Option<Vec<u8>>)>,
 }
 
 impl State {
@@ -367,9 +369,8 @@ impl Rulesets {
     ) {
         st.vars.begin_message(m.m.json.as_deref());
         let mut cx = Ctx { m, env, scratch };
-        let mut reloads = Vec::new();
         if let Some(body) = self.bodies.get(rs) {
-            let _ = exec(self, body, &mut cx, st, act, &mut reloads, 0);
+            let _ = exec(self, body, &mut cx, st, act, 0);
         }
         // a queued ruleset works on its own copy of the message (rsyslog's MsgDup + its
         // queue): its `stop` and its variable changes do not reach the caller
@@ -379,12 +380,12 @@ impl Rulesets {
             st.vars.msg = msg;
             st.vars.local = local;
             if let Some(body) = self.bodies.get(r) {
-                let _ = exec(self, body, &mut cx, st, act, &mut reloads, 1);
+                let _ = exec(self, body, &mut cx, st, act, 1);
             }
             i += 1;
         }
         st.deferred.clear();
-        for (t, stub) in reloads {
+        for (t, stub) in std::mem::take(&mut st.reloads) {
             if let Err(e) = self.lookups.reload_with_stub(t, stub.as_deref()) {
                 eprintln!("oxsyslogd: {e}");
             }
@@ -403,7 +404,6 @@ fn exec(
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
     act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
-    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
     for s in body {
@@ -411,7 +411,7 @@ fn exec(
             Exec::Pri { mask, body } => {
                 let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
                 if mask[fac] & (1 << cx.m.m.severity) != 0 {
-                    exec(rs, body, cx, st, act, reloads, depth)
+                    exec(rs, body, cx, st, act, depth)
                 } else {
                     Flow::Go
                 }
@@ -446,7 +446,7 @@ fn exec(
                     None => prop_test(v, *op, value, regex.as_ref()),
                 } != *negate;
                 if hit {
-                    exec(rs, body, cx, st, act, reloads, depth)
+                    exec(rs, body, cx, st, act, depth)
                 } else {
                     Flow::Go
                 }
@@ -457,9 +457,9 @@ fn exec(
                 else_body,
             } => {
                 if test(rs, cond, cx, st) {
-                    exec(rs, then_body, cx, st, act, reloads, depth)
+                    exec(rs, then_body, cx, st, act, depth)
                 } else {
-                    exec(rs, else_body, cx, st, act, reloads, depth)
+                    exec(rs, else_body, cx, st, act, depth)
                 }
             }
             Exec::Action(i) => {
@@ -470,7 +470,7 @@ fn exec(
             }
             Exec::Stop => Flow::Stop,
             Exec::Continue => Flow::Go,
-            Exec::Call(r) => call(rs, *r, cx, st, act, reloads, depth),
+            Exec::Call(r) => call(rs, *r, cx, st, act, depth),
             Exec::CallIndirect(e) => {
                 let name = eval(rs, e, cx, st).into_bytes();
                 match rs
@@ -478,7 +478,7 @@ fn exec(
                     .iter()
                     .position(|n| n.as_bytes() == name.as_slice())
                 {
-                    Some(r) => call(rs, r, cx, st, act, reloads, depth),
+                    Some(r) => call(rs, r, cx, st, act, depth),
                     None => {
                         eprintln!(
                             "oxsyslogd: error: call_indirect: ruleset '{}' cannot be found, treating as NOP",
@@ -497,11 +497,9 @@ fn exec(
                 st.vars.unset(var);
                 Flow::Go
             }
-            Exec::Foreach { var, iter, body } => {
-                foreach(rs, var, iter, body, cx, st, act, reloads, depth)
-            }
+            Exec::Foreach { var, iter, body } => foreach(rs, var, iter, body, cx, st, act, depth),
             Exec::ReloadLookup { table, stub } => {
-                reloads.push((*table, stub.clone()));
+                st.reloads.push((*table, stub.clone()));
                 Flow::Go
             }
         };
@@ -518,7 +516,6 @@ fn call(
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
     act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
-    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
     if depth > 100 {
@@ -530,7 +527,7 @@ fn call(
         return Flow::Go;
     }
     match rs.bodies.get(r) {
-        Some(b) => exec(rs, b, cx, st, act, reloads, depth + 1),
+        Some(b) => exec(rs, b, cx, st, act, depth + 1),
         None => Flow::Go,
     }
 }
@@ -548,7 +545,6 @@ fn foreach(
     cx: &mut Ctx<'_, '_>,
     st: &mut State,
     act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
-    reloads: &mut Vec<(usize, Option<Vec<u8>>)>,
     depth: usize,
 ) -> Flow {
     let items: Vec<Json> = match eval(rs, iter, cx, st) {
@@ -566,7 +562,7 @@ fn foreach(
     };
     for item in items {
         st.vars.set(var, item.deep_copy(), true);
-        if exec(rs, body, cx, st, act, reloads, depth) == Flow::Stop {
+        if exec(rs, body, cx, st, act, depth) == Flow::Stop {
             return Flow::Stop;
         }
     }

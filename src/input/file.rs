@@ -974,23 +974,10 @@ fn state_path(inp: &FileInput, ino: u64, id: &str) -> PathBuf {
     inp.state_dir.join(name)
 }
 
-/// json-c's string escaping (with its `\/`).
+/// json-c's string escaping (with its `\/`), quoted.
 fn json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
-    for &c in s {
-        match c {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'/' => out.extend_from_slice(b"\\/"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            c if c < 0x20 => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
-            c => out.push(c),
-        }
-    }
+    crate::json::escape_into(s, out);
     out.push(b'"');
 }
 

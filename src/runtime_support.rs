@@ -416,6 +416,17 @@ fn check_params(p: &Params, list: &[&str], what: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `queue.type` LinkedList/FixedArray/Direct… as the queue is (in memory) and
+/// `queue.workerThreads="1"`: what the runtime's own queues are.
+fn in_memory_one_worker(s: &crate::config::model::Setting) -> bool {
+    (s.name.eq_ignore_ascii_case("queue.type")
+        && matches!(&s.value, PValue::Str(t) if ["LinkedList", "FixedArray"]
+            .iter()
+            .any(|k| t.eq_ignore_ascii_case(k))))
+        || (s.name.eq_ignore_ascii_case("queue.workerThreads")
+            && matches!(&s.value, PValue::Int(1)))
+}
+
 /// Refuses to start when the config sets something the runtime does not implement.
 pub fn check(cfg: &Config) -> Result<(), String> {
     // $AllowedSender is enforced by imudp and imtcp (src/input/acl.rs).
@@ -430,7 +441,18 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         }
     }
     check_params(&cfg.globals, GLOBALS, "global()")?;
-    check_params(&cfg.main_queue, MAIN_QUEUE, "main_queue()")?;
+    for s in cfg
+        .main_queue
+        .0
+        .iter()
+        .filter(|s| !allowed(MAIN_QUEUE, s.name))
+    {
+        // the main queue is in memory with one rules thread: asking for exactly that is
+        // honoured; any other type or worker count is refused
+        if !in_memory_one_worker(s) {
+            return Err(refuse(&s.loc, "main_queue()", s.name));
+        }
+    }
     for m in &cfg.modules {
         if let Some(list) = module_list(MODULE_PARAMS, m.name) {
             check_params(&m.params, list, &format!("module(load=\"{}\")", m.name))?;
@@ -521,6 +543,23 @@ mod tests {
                 e.starts_with(at) && e.contains("queue.discard"),
                 "{conf}: {e}"
             );
+        }
+    }
+
+    #[test]
+    fn main_queue_in_memory_with_one_worker_starts_others_are_refused() {
+        start_check(
+            "main_queue(queue.type=\"LinkedList\" queue.workerThreads=\"1\")\n*.* /tmp/x\n",
+        )
+        .unwrap();
+        start_check("$MainMsgQueueType FixedArray\n*.* /tmp/x\n").unwrap();
+        for (conf, at) in [
+            ("main_queue(queue.type=\"Disk\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.workerThreads=\"2\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.size=\"1000\")\n", "t.conf:1:12:"),
+        ] {
+            let e = start_check(&format!("{conf}*.* /tmp/y\n")).unwrap_err();
+            assert!(e.starts_with(at), "{conf}: {e}");
         }
     }
 

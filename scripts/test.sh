@@ -30,7 +30,10 @@ die() {
 
 # Debian packages the tests use: the reference rsyslogd (8.2302, bookworm) and its TLS/RELP
 # modules, logger, SoftHSM (PKCS#11 tests), openssl and gnutls tools (test certificates).
-PACKAGES=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp bsdutils softhsm2 openssl gnutls-bin)
+# The Debian package tier (scripts/test-deb.sh) also needs: debootstrap, debhelper, dpkg-dev, lintian, systemd
+# (systemd-analyze), man-db (its man-page check), util-linux (unshare).
+PACKAGES=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp bsdutils softhsm2 openssl gnutls-bin
+    debootstrap debhelper dpkg-dev lintian systemd man-db util-linux)
 RSYSLOG_VERSION_PREFIX=8.2302
 
 SUDO=()

@@ -112,40 +112,7 @@ pub fn format_time_str(ts: &[u8], fmt: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A cursor over a C string: bytes past the end read as NUL, like rsyslog's parsers which rely
-/// on the terminator.
-struct Cur<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Cur<'_> {
-    fn at(&self, k: usize) -> u8 {
-        self.s.get(self.i + k).copied().unwrap_or(0)
-    }
-    fn peek(&self) -> u8 {
-        self.at(0)
-    }
-    fn bump(&mut self) -> u8 {
-        let c = self.peek();
-        self.i += 1;
-        c
-    }
-}
-
-/// rsyslog's `srSLMGParseInt32`: digits while `len > 0`, stopping once the value reaches
-/// `INT_MAX / 10 - 1`.
-fn parse_int(c: &mut Cur, len: &mut i64) -> i64 {
-    let mut v: i64 = 0;
-    while *len > 0 && c.peek().is_ascii_digit() && v < i64::from(i32::MAX / 10 - 1) {
-        v = v * 10 + i64::from(c.bump() - b'0');
-        *len -= 1;
-    }
-    v
-}
-
-/// A parsed timestamp (only what `parse_time` needs). `offset` is seconds east of UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A parsed timestamp in the fields `syslogTime2time_t` reads.
 struct Ts {
     year: i64,
     month: u32,
@@ -156,182 +123,33 @@ struct Ts {
     offset: i64,
 }
 
-/// rsyslog's `ParseTIMESTAMP3339` on a C string.
+impl Ts {
+    fn from(t: &crate::message::SyslogTime) -> Ts {
+        let off = i64::from(t.offset_hour) * 3600 + i64::from(t.offset_minute) * 60;
+        Ts {
+            year: i64::from(t.year),
+            month: u32::from(t.month),
+            day: i64::from(t.day),
+            hour: i64::from(t.hour),
+            minute: i64::from(t.minute),
+            second: i64::from(t.second),
+            offset: if t.offset_mode == b'-' { -off } else { off },
+        }
+    }
+}
+
+/// rsyslog's `ParseTIMESTAMP3339` on a C string (the parser the message parsers use).
 fn parse_3339(s: &[u8]) -> Option<Ts> {
-    let mut c = Cur { s, i: 0 };
-    let mut len = s.len() as i64;
-    let year = parse_int(&mut c, &mut len);
-    if len == 0 || c.bump() != b'-' || year >= 2100 {
-        return None;
-    }
-    len -= 1;
-    let month = parse_int(&mut c, &mut len);
-    if !(1..=12).contains(&month) || len == 0 || c.bump() != b'-' {
-        return None;
-    }
-    len -= 1;
-    let day = parse_int(&mut c, &mut len);
-    if !(1..=31).contains(&day) || len == 0 || c.bump() != b'T' {
-        return None;
-    }
-    len -= 1;
-    let hour = parse_int(&mut c, &mut len);
-    if hour > 23 || len == 0 || c.bump() != b':' {
-        return None;
-    }
-    len -= 1;
-    let minute = parse_int(&mut c, &mut len);
-    if minute > 59 || len == 0 || c.bump() != b':' {
-        return None;
-    }
-    len -= 1;
-    let second = parse_int(&mut c, &mut len);
-    if second > 60 {
-        return None;
-    }
-    if len > 0 && c.peek() == b'.' {
-        len -= 1;
-        c.bump();
-        parse_int(&mut c, &mut len);
-    }
-    if len == 0 {
-        return None;
-    }
-    let offset = match c.peek() {
-        b'Z' => {
-            len -= 1;
-            c.bump();
-            0
-        }
-        sign @ (b'+' | b'-') => {
-            len -= 1;
-            c.bump();
-            let oh = parse_int(&mut c, &mut len);
-            if oh > 23 || len == 0 || c.peek() != b':' {
-                return None;
-            }
-            len -= 1;
-            c.bump();
-            let om = parse_int(&mut c, &mut len);
-            if om > 59 {
-                return None;
-            }
-            let o = oh * 3600 + om * 60;
-            if sign == b'+' {
-                o
-            } else {
-                -o
-            }
-        }
-        _ => return None,
-    };
-    if len > 0 && c.peek() != b' ' {
-        return None;
-    }
-    Some(Ts {
-        year,
-        month: month as u32,
-        day,
-        hour,
-        minute,
-        second,
-        offset,
-    })
+    let mut c = crate::parse::timestamp::Cursor::new(s, 0);
+    crate::parse::timestamp::parse_rfc3339(&mut c).map(|t| Ts::from(&t))
 }
 
 /// rsyslog's `ParseTIMESTAMP3164` without TZ strings and without a year after the time (as
-/// `parse_time`/`is_time` call it). The year field is 0 (the caller supplies one). Quirk kept:
-/// after a leading year rsyslog skips the space without counting it, so its length count is
-/// one too high and a string that *ends* right after the seconds then fails
-/// (`"2020 Jan 01 00:00:00"` is not a time, `"2020 Jan 01 00:00:00 x"` is).
+/// `parse_time`/`is_time` call it). The year is the caller's to supply.
 fn parse_3164(s: &[u8]) -> Option<Ts> {
-    let mut c = Cur { s, i: 0 };
-    let mut len = s.len() as i64;
-    if len < 3 {
-        return None;
-    }
-    let mut year = 0;
-    if c.peek().is_ascii_digit() {
-        year = parse_int(&mut c, &mut len);
-        if !(1970..=2100).contains(&year) || c.peek() != b' ' {
-            return None;
-        }
-        c.bump();
-    }
-    let m = [c.at(0), c.at(1), c.at(2)].map(|b| b.to_ascii_lowercase());
-    let month = match &m {
-        b"jan" => 1,
-        b"feb" => 2,
-        b"mar" => 3,
-        b"apr" => 4,
-        b"may" => 5,
-        b"jun" => 6,
-        b"jul" => 7,
-        b"aug" => 8,
-        b"sep" => 9,
-        b"oct" => 10,
-        b"nov" => 11,
-        b"dec" => 12,
-        _ => return None,
-    };
-    c.i += 3;
-    len -= 3;
-    if len == 0 || c.bump() != b' ' {
-        return None;
-    }
-    len -= 1;
-    if c.peek() == b' ' {
-        len -= 1;
-        c.bump();
-    }
-    let day = parse_int(&mut c, &mut len);
-    if !(1..=31).contains(&day) || len == 0 || c.bump() != b' ' {
-        return None;
-    }
-    len -= 1;
-    let mut hour = parse_int(&mut c, &mut len);
-    if year == 0 && hour > 1970 && hour < 2100 {
-        // "Mon dd yyyy hh:mm:ss" (Cisco): that was the year.
-        if len == 0 || c.bump() != b' ' {
-            return None;
-        }
-        len -= 1;
-        hour = parse_int(&mut c, &mut len);
-    }
-    if hour > 23 || len == 0 || c.bump() != b':' {
-        return None;
-    }
-    len -= 1;
-    let minute = parse_int(&mut c, &mut len);
-    if minute > 59 || len == 0 || c.bump() != b':' {
-        return None;
-    }
-    len -= 1;
-    let second = parse_int(&mut c, &mut len);
-    if second > 60 {
-        return None;
-    }
-    if len > 0 && c.peek() == b'.' {
-        len -= 1;
-        c.bump();
-        parse_int(&mut c, &mut len);
-    }
-    if len > 0 && c.peek() == b':' {
-        len -= 1;
-        c.bump();
-    }
-    if len > 0 && c.peek() != b' ' {
-        return None;
-    }
-    Some(Ts {
-        year: 0,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        offset: 0,
-    })
+    let mut c = crate::parse::timestamp::Cursor::new(s, 0);
+    let base = crate::message::SyslogTime::default();
+    crate::parse::timestamp::parse_rfc3164(&mut c, &base, false).map(|t| Ts::from(&t))
 }
 
 /// rsyslog's `syslogTime2time_t`: years outside 1970..=2100 give 0 (rsyslog logs an internal

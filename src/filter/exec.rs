@@ -132,24 +132,8 @@ fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
             let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
             mask[fac] & (1 << cx.m.m.severity) != 0
         }
-        Test::PropStr(id, t) => {
-            if t.op != BinOp::ContainsI {
-                if let Some(v) = prop_slice(cx.m, *id, cx.env) {
-                    return t.test_ro(v);
-                }
-            }
-            cx.scratch.clear();
-            write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
-            t.test(cx.scratch)
-        }
-        Test::PropRe(id, re) => match prop_slice(cx.m, *id, cx.env) {
-            Some(v) => re.is_match(v),
-            None => {
-                cx.scratch.clear();
-                write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
-                re.is_match(cx.scratch)
-            }
-        },
+        Test::PropStr(id, t) => t.test_prop(cx, &st.vars, *id),
+        Test::PropRe(id, re) => re.is_match(cx.prop(&st.vars, *id)),
         Test::And(a, b) => test(rs, a, cx, st) && test(rs, b, cx, st),
         Test::Or(a, b) => test(rs, a, cx, st) || test(rs, b, cx, st),
         Test::Not(a) => !test(rs, a, cx, st),
@@ -181,6 +165,16 @@ impl StrTest {
         let finder = matches!(op, BinOp::Contains | BinOp::ContainsI)
             .then(|| memchr::memmem::Finder::new(&value).into_owned());
         StrTest { op, value, finder }
+    }
+
+    /// The test on a message property (borrowed where it can be; `contains_i` lowercases a
+    /// rendered copy).
+    fn test_prop(&self, cx: &mut Ctx<'_, '_>, vars: &Vars, id: PropId) -> bool {
+        if self.op == BinOp::ContainsI {
+            self.test(cx.render_prop(vars, id))
+        } else {
+            self.test_ro(cx.prop(vars, id))
+        }
     }
 
     /// Any operator but `contains_i`, on a borrowed value.
@@ -306,6 +300,24 @@ struct Ctx<'a, 'm> {
     scratch: &'a mut Vec<u8>,
 }
 
+impl Ctx<'_, '_> {
+    /// A property's value: borrowed from the message when it is stored as it renders, else
+    /// rendered into the scratch buffer.
+    fn prop(&mut self, vars: &Vars, id: PropId) -> &[u8] {
+        match prop_slice(self.m, id, self.env) {
+            Some(v) => v,
+            None => self.render_prop(vars, id),
+        }
+    }
+
+    /// A property rendered into the scratch buffer (a copy that may be changed).
+    fn render_prop(&mut self, vars: &Vars, id: PropId) -> &mut [u8] {
+        self.scratch.clear();
+        write_prop(self.m.with_vars(vars), id, self.env, self.scratch);
+        self.scratch
+    }
+}
+
 struct Compiler<'a> {
     names: &'a [String],
     templates: Option<&'a Templates>,
@@ -426,20 +438,13 @@ fn exec(
                 finder,
                 body,
             } => {
-                let borrowed = match var {
-                    Some(_) => None,
-                    None => prop_slice(cx.m, *prop, cx.env),
-                };
-                let v: &[u8] = match borrowed {
-                    Some(b) => b,
-                    None => {
+                let v: &[u8] = match var {
+                    Some(v) => {
                         cx.scratch.clear();
-                        match var {
-                            Some(v) => st.vars.render(v, cx.scratch),
-                            None => write_prop(cx.m.with_vars(&st.vars), *prop, cx.env, cx.scratch),
-                        }
+                        st.vars.render(v, cx.scratch);
                         cx.scratch
                     }
+                    None => cx.prop(&st.vars, *prop),
                 };
                 let hit = match finder {
                     Some(f) => f.find(v).is_some(),
@@ -949,16 +954,7 @@ fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
             let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
             Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
         }
-        Cond::PropStr(id, t) => {
-            if t.op != BinOp::ContainsI {
-                if let Some(v) = prop_slice(cx.m, *id, cx.env) {
-                    return Val::Num(t.test_ro(v) as i64);
-                }
-            }
-            cx.scratch.clear();
-            write_prop(cx.m.with_vars(&st.vars), *id, cx.env, cx.scratch);
-            Val::Num(t.test(cx.scratch) as i64)
-        }
+        Cond::PropStr(id, t) => Val::Num(t.test_prop(cx, &st.vars, *id) as i64),
         Cond::Num(n) => Val::Num(*n),
         Cond::Str(s) => st.str_val(s),
         Cond::Array(a) => {

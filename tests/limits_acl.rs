@@ -10,22 +10,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{read_lossy, Daemon};
+use common::{read_lossy, wait_for, Daemon};
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-/// Waits until `f` contains `needle` (at most 15 s).
-fn wait_for(f: &Path, needle: &str) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(15) {
-        if read_lossy(f).contains(needle) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
 
 /// Two currently free ports on 127.0.0.1 (one UDP, one TCP).
 fn free_ports() -> (u16, u16) {

@@ -9,21 +9,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{read_lossy, Daemon};
+use common::{read_lossy, wait_for, Daemon};
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-fn wait_for(f: &Path, needle: &str) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < Duration::from_secs(15) {
-        if read_lossy(f).contains(needle) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
 
 fn wait_file(f: &Path) -> String {
     let t = Instant::now();

@@ -72,3 +72,15 @@ impl Drop for Daemon {
 pub fn read_lossy(f: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()
 }
+
+/// Waits until `f` contains `needle` (at most 15 s).
+pub fn wait_for(f: &Path, needle: &str) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(15) {
+        if read_lossy(f).contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}

@@ -261,7 +261,7 @@ fn key_file_readable_by_others_is_refused() {
 }
 
 /// Re-signs a record with another key (the forger's).
-fn forge(line: &str, change: impl Fn(&mut Record), key: &Signer) -> String {
+fn forge(line: &str, change: impl Fn(&mut Record), key: &mut Signer) -> String {
     let mut r = Record::from_line(line.as_bytes()).unwrap();
     change(&mut r);
     r.row_protection = key.protect(&r.canonical());
@@ -283,7 +283,7 @@ fn tamper_matrix() {
     let orig = lines_of(&log);
     let other = lines_of(&log_b);
     assert_eq!(orig.len(), 12);
-    let forger = Signer::generate(Alg::Ed25519).unwrap();
+    let mut forger = Signer::generate(Alg::Ed25519).unwrap();
     let work = tmp.path().join("t.log");
     let check = |name: &str, lines: Vec<String>, expect: &[&str]| {
         write_lines(&work, &lines);
@@ -337,13 +337,13 @@ fn tamper_matrix() {
         forge(
             &orig[6],
             |r| r.set_field("authToken", "CN=Mallory".into()),
-            &forger,
+            &mut forger,
         ),
     );
     check("forged", l, &["t.log:8: node nodeA seq 6: unknown key"]);
     // … or claiming the real key id
     let mut l = orig.clone();
-    let f = forge(&orig[10], |r| r.sequence_number = 12, &forger);
+    let f = forge(&orig[10], |r| r.sequence_number = 12, &mut forger);
     let real_kid = orig[0]
         .split(':')
         .nth(orig[0].split(':').count() - 2)
@@ -423,7 +423,7 @@ fn truncation_and_older_copy_against_exported_checkpoints() {
     l[11] = forge(
         &full[11],
         |r| r.time_stamp += 1,
-        &Signer::generate(Alg::P256).unwrap(),
+        &mut Signer::generate(Alg::P256).unwrap(),
     );
     let (code, out) = run(&l);
     assert_eq!(code, 1, "{out}");
@@ -568,6 +568,93 @@ fn batched_mode_chains_records_and_signs_checkpoints() {
     );
 }
 
+/// Checkpoints shipped through another action: imfile follows omaudit's checkpoint.file and
+/// omfwd sends each checkpoint to a real rsyslogd, which writes `%msg%`. That remote copy is
+/// the anchor: a log cut after it was shipped is reported as truncated against it.
+#[test]
+fn checkpoints_shipped_to_a_remote_rsyslogd() {
+    let rsyslogd = Path::new("/usr/sbin/rsyslogd");
+    if !rsyslogd.exists() {
+        eprintln!("skipped: rsyslogd not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, rdir) = (tmp.path().join("ox"), tmp.path().join("r"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let r = rdir.display();
+    let rconf = format!(
+        "global(workDirectory=\"{r}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{r}/port\")\ntemplate(name=\"m\" type=\"string\" string=\"%msg%\\n\")\n*.* action(type=\"omfile\" file=\"{r}/received.log\" template=\"m\")\n"
+    );
+    let mut receiver = Daemon::start(rsyslogd.to_str().unwrap(), &rdir, &rconf, &[]);
+    let rport = wait_for(&rdir.join("port"));
+    let keys = keygen(&dir.join("keys"), "ed25519");
+    let d = dir.display();
+    let conf = format!(
+        "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\nmodule(load=\"imfile\")\nmodule(load=\"omaudit\")\n\
+         input(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n\
+         input(type=\"imfile\" File=\"{d}/ckpt.log\" Tag=\"auditckpt:\" ruleset=\"ship\")\n\
+         ruleset(name=\"ship\") {{ action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{rport}\" protocol=\"tcp\") }}\n\
+         *.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"s\" mode=\"batched\" checkpoint.records=\"5\" checkpoint.file=\"{d}/ckpt.log\" key.file=\"{}/audit.key\")\n",
+        keys.display()
+    );
+    let mut daemon = Daemon::start(DAEMON, &dir, &conf, &[]);
+    let port = wait_for(&dir.join("port"));
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    for l in msgs("s", 12) {
+        s.write_all(l.as_bytes()).unwrap();
+        s.write_all(b"\n").unwrap();
+    }
+    drop(s);
+    // start, 5 events, ckpt (6), 5 events, ckpt (12), 2 events: both checkpoints shipped
+    let received = rdir.join("received.log");
+    let t = Instant::now();
+    while count_lines(&received) < 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "checkpoints not received; oxsyslogd: {}; rsyslogd: {}",
+            daemon.stderr(),
+            receiver.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(daemon.stop());
+    assert!(receiver.stop());
+    let got = std::fs::read_to_string(&received).unwrap();
+    assert!(
+        got.lines()
+            .all(|l| l.contains("\"kind\":\"checkpoint\"") && l.contains("\"nodeId\":\"s\"")),
+        "{got}"
+    );
+    let log = dir.join("audit.log");
+    let pubkey = keys.join("audit.pub");
+    let args = |log: &Path| {
+        vec![
+            "--pubkey".to_string(),
+            pubkey.display().to_string(),
+            "--checkpoints".to_string(),
+            received.display().to_string(),
+            log.display().to_string(),
+        ]
+    };
+    let run = |log: &Path| {
+        let a = args(log);
+        oxaudit_verify(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let (code, out) = run(&log);
+    assert_eq!(code, 0, "{out}");
+    // the log cut back to the first checkpoint, after the second was shipped
+    let l = lines_of(&log);
+    let cut = dir.join("cut.log");
+    write_lines(&cut, &l[..7]);
+    let (code, out) = run(&cut);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("node s seq 12: truncated: the log ends at seq 6"),
+        "{out}"
+    );
+}
+
 /// omaudit signing on a PKCS#11 token (SoftHSM2): the token is initialised by the test in its
 /// own directory, the key is generated on it (non-extractable), the daemon signs through
 /// PKCS#11, the verifier has only the public key, and no private key file exists anywhere
@@ -703,6 +790,36 @@ fn pkcs11_softhsm_signing() {
             f.display()
         );
     }
+    // a session that lost its login (a token reset) signs again after one re-login; a failing
+    // re-login is named, and not tried again within a second
+    let spec = oxsyslog::audit::pkcs11::TokenSpec {
+        library: lib.to_path_buf(),
+        slot: None,
+        token_label: Some("oxaudit-test".into()),
+        key_label: "audit-key".into(),
+        pin_file: pin.clone(),
+    };
+    let mut signer = Signer::token(&spec).unwrap();
+    let mut ring = Keyring::default();
+    ring.add_path(&pubkey).unwrap();
+    let p = signer.try_protect(b"one").unwrap();
+    ring.check(&p, b"one").unwrap();
+    signer.token_key().unwrap().logout().unwrap();
+    let p = signer.try_protect(b"two").unwrap();
+    ring.check(&p, b"two").unwrap();
+    std::fs::write(&pin, "0000\n").unwrap();
+    signer.token_key().unwrap().logout().unwrap();
+    let e = signer.try_protect(b"three").unwrap_err();
+    assert!(
+        e.contains("re-login failed") && e.contains("C_Login"),
+        "{e}"
+    );
+    std::fs::write(&pin, "1234\n").unwrap();
+    let e = signer.try_protect(b"four").unwrap_err();
+    assert!(!e.contains("re-login"), "{e}");
+    std::thread::sleep(oxsyslog::audit::pkcs11::RELOGIN_EVERY + Duration::from_millis(100));
+    let p = signer.try_protect(b"five").unwrap();
+    ring.check(&p, b"five").unwrap();
     // the key on the token is not extractable: opening refuses extractable keys, so the
     // daemon having signed proves it; and an extractable key is refused
     let out = Command::new(OXAUDIT)
@@ -744,6 +861,112 @@ fn key_rollover_needs_both_public_keys() {
     assert!(out.contains("node r seq 5: unknown key"), "{out}");
 }
 
+/// HUP reloads the key file: a new key is announced by a checkpoint signed with the old key
+/// (naming the new key id) and signs from then on; a key that cannot be loaded is reported
+/// and the old key kept.
+#[test]
+fn key_reload_on_hup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let k1 = keygen(&dir.join("k1"), "ed25519");
+    let k2 = keygen(&dir.join("k2"), "p256");
+    let cur = dir.join("cur");
+    std::fs::create_dir(&cur).unwrap();
+    let install = |from: &Path| {
+        let tmpk = cur.join("audit.key.new");
+        std::fs::copy(from.join("audit.key"), &tmpk).unwrap();
+        std::fs::rename(&tmpk, cur.join("audit.key")).unwrap();
+    };
+    install(&k1);
+    let d = dir.display();
+    let conf = format!(
+        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"h\" key.file=\"{}/audit.key\")\n",
+        cur.display()
+    );
+    let log = dir.join("audit.log");
+    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
+    let port = wait_for(&dir.join("port"));
+    let send = |lines: &[String]| {
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        for l in lines {
+            s.write_all(l.as_bytes()).unwrap();
+            s.write_all(b"\n").unwrap();
+        }
+    };
+    let wait_lines = |n: usize| {
+        let t = Instant::now();
+        while count_lines(&log) < n {
+            assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // start (0), 3 events (1..3)
+    send(&msgs("one", 3));
+    wait_lines(4);
+    install(&k2);
+    daemon.hup();
+    // the HUP is taken with the next batch or tick: rollover checkpoint (4), then 3 events
+    assert!(
+        common::wait_for(&dir.join("stderr"), "replaced by key"),
+        "{}",
+        daemon.stderr()
+    );
+    send(&msgs("two", 3));
+    wait_lines(8);
+    // a key file others may read is refused on HUP; the key in use stays
+    std::fs::set_permissions(
+        cur.join("audit.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    daemon.hup();
+    assert!(
+        common::wait_for(&dir.join("stderr"), "cannot reload the signing key"),
+        "{}",
+        daemon.stderr()
+    );
+    send(&msgs("three", 2));
+    wait_lines(10);
+    assert!(daemon.stop());
+    let err = daemon.stderr();
+    assert!(
+        err.contains("HUP: cannot reload the signing key")
+            && err.contains("accessible by group or others"),
+        "{err}"
+    );
+    assert!(err.contains("replaced by key"), "{err}");
+    let lines = lines_of(&log);
+    assert_eq!(lines.len(), 11, "{lines:#?}");
+    let rollover = Record::from_line(lines[4].as_bytes()).unwrap();
+    let k2_pub = std::fs::read_to_string(k2.join("audit.pub")).unwrap();
+    let k2_id = oxsyslog::audit::keys::PublicKey::from_pem(&k2_pub, "k2")
+        .unwrap()
+        .key_id;
+    assert!(
+        rollover.field("additionalDetails").contains("key-rollover")
+            && rollover.field("additionalDetails").contains(&k2_id),
+        "{}",
+        lines[4]
+    );
+    assert!(lines[4].contains(":ed25519:"), "{}", lines[4]);
+    for l in &lines[5..] {
+        assert!(l.contains(&format!(":ecdsa-p256:{k2_id}:")), "{l}");
+    }
+    let (p1, p2) = (k1.join("audit.pub"), k2.join("audit.pub"));
+    let (code, out) = oxaudit_verify(&[
+        "--pubkey",
+        p1.to_str().unwrap(),
+        "--pubkey",
+        p2.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK: 11 records, nodes h"), "{out}");
+    let (code, out) = oxaudit_verify(&["--pubkey", p1.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("node h seq 5: unknown key"), "{out}");
+}
+
 /// A write that fails (the audit file replaced by a directory, then HUP) loses the batch; the
 /// lost sequence numbers are declared by a signed `gap` record once writing works again, and
 /// the verifier names the range as a declared gap.
@@ -769,13 +992,6 @@ fn write_failure_run(mode: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
             s.write_all(b"\n").unwrap();
         }
     };
-    let hup = |daemon: &Daemon| {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(daemon.child.id() as i32),
-            nix::sys::signal::Signal::SIGHUP,
-        )
-        .unwrap();
-    };
     let wait_lines = |p: &Path, n: usize| {
         let t = Instant::now();
         while count_lines(p) < n {
@@ -791,7 +1007,7 @@ fn write_failure_run(mode: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     wait_lines(&log, 4);
     std::fs::rename(&log, &aside).unwrap();
     std::fs::create_dir(&log).unwrap();
-    hup(&daemon);
+    daemon.hup();
     // the HUP is taken with the next batch; these records cannot be written
     std::thread::sleep(Duration::from_millis(300));
     send(&msgs("lost", 2));

@@ -84,15 +84,28 @@ pub struct Chain {
     pub node: String,
     pub head: Head,
     signer: Signer,
+    /// Why the last record that should have been signed was not (a failing token); such
+    /// records stay chained and are sealed by the next signed record.
+    pub sign_error: Option<String>,
 }
 
 impl Chain {
     pub fn new(node: String, head: Head, signer: Signer) -> Chain {
-        Chain { node, head, signer }
+        Chain {
+            node,
+            head,
+            signer,
+            sign_error: None,
+        }
     }
 
     pub fn signer(&self) -> &Signer {
         &self.signer
+    }
+
+    /// Replaces the key (key rollover); returns the old one.
+    pub fn set_signer(&mut self, signer: Signer) -> Signer {
+        std::mem::replace(&mut self.signer, signer)
     }
 
     /// Gives `rec` the node, the next sequence number and the link to the head; signs it
@@ -103,7 +116,16 @@ impl Chain {
         rec.prev = self.head.hash;
         let canonical = rec.canonical();
         rec.row_protection = if sign {
-            self.signer.protect(&canonical)
+            match self.signer.try_protect(&canonical) {
+                Ok(p) => {
+                    self.sign_error = None;
+                    p
+                }
+                Err(e) => {
+                    self.sign_error = Some(e);
+                    "-".into()
+                }
+            }
         } else {
             "-".into()
         };

@@ -185,9 +185,19 @@ impl Signer {
         .unwrap_or_default()
     }
 
-    /// The `rowProtection` value for a record's canonical encoding.
-    pub fn protect(&self, canonical: &[u8]) -> String {
-        let sig: Vec<u8> = match &self.key {
+    /// The `rowProtection` value for a record's canonical encoding (software keys cannot
+    /// fail; a token that fails gives an empty signature — use [`Signer::try_protect`]).
+    pub fn protect(&mut self, canonical: &[u8]) -> String {
+        self.try_protect(canonical).unwrap_or_else(|err| {
+            eprintln!("oxsyslogd: omaudit: {err}");
+            self.format_protection(&[])
+        })
+    }
+
+    /// The `rowProtection` value, or why the key could not sign (a PKCS#11 token that keeps
+    /// failing after one re-login).
+    pub fn try_protect(&mut self, canonical: &[u8]) -> Result<String, String> {
+        let sig: Vec<u8> = match &mut self.key {
             SKey::Ed25519(k) => {
                 use ed25519_dalek::Signer as _;
                 k.sign(canonical).to_bytes().to_vec()
@@ -197,19 +207,26 @@ impl Signer {
                 let s: p256::ecdsa::Signature = k.sign(canonical);
                 s.normalize_s().unwrap_or(s).to_bytes().to_vec()
             }
-            // a token failure leaves the signature empty: the record is kept (and the
-            // verifier reports it as a bad signature) rather than silently dropped
-            SKey::Token(t) => t.sign(canonical).unwrap_or_else(|err| {
-                eprintln!("oxsyslogd: omaudit: {err}");
-                Vec::new()
-            }),
+            SKey::Token(t) => t.sign(canonical)?,
         };
+        Ok(self.format_protection(&sig))
+    }
+
+    fn format_protection(&self, sig: &[u8]) -> String {
         format!(
             "{PROTECTION_VERSION}:{}:{}:{}",
             self.alg().name(),
             self.key_id,
             base64::engine::general_purpose::STANDARD.encode(sig)
         )
+    }
+
+    /// The PKCS#11 key, when the signer is one.
+    pub fn token_key(&self) -> Option<&super::pkcs11::TokenKey> {
+        match &self.key {
+            SKey::Token(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// Writes `DIR/audit.key` (mode 0600, created exclusively) and `DIR/audit.pub`.
@@ -399,7 +416,7 @@ mod tests {
     #[test]
     fn sign_and_verify_both_algorithms() {
         for alg in [Alg::Ed25519, Alg::P256] {
-            let s = Signer::generate(alg).unwrap();
+            let mut s = Signer::generate(alg).unwrap();
             let pk = PublicKey::from_pem(&s.public_pem(), "t").unwrap();
             assert_eq!(pk.key_id, s.key_id());
             let ring = Keyring { keys: vec![pk] };
@@ -410,7 +427,7 @@ mod tests {
                 ring.check(&prot, b"hellO"),
                 Err(ProtError::BadSignature(_))
             ));
-            let other = Signer::generate(alg).unwrap();
+            let mut other = Signer::generate(alg).unwrap();
             assert!(matches!(
                 ring.check(&other.protect(b"hello"), b"hello"),
                 Err(ProtError::UnknownKey(_))

@@ -29,24 +29,28 @@ pub struct TokenSpec {
     pub pin_file: PathBuf,
 }
 
-/// A logged-in session with the private key's handle.
+/// A logged-in session with the private key's handle. A failed `C_Sign` (session closed,
+/// token logged out or re-inserted) opens a new session, logs in again and retries once; new
+/// attempts are made at most once per [`RELOGIN_EVERY`] while the token keeps failing.
 pub struct TokenKey {
+    spec: TokenSpec,
     session: Session,
     key: ObjectHandle,
     /// SubjectPublicKeyInfo DER of the matching public key.
     pub spki_der: Vec<u8>,
-    _ctx: Pkcs11,
+    ctx: Pkcs11,
+    /// When the last re-login was tried (while failing).
+    last_relogin: Option<std::time::Instant>,
 }
+
+/// The least time between two re-login attempts while the token fails.
+pub const RELOGIN_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn e(what: &str) -> impl Fn(cryptoki::error::Error) -> String + '_ {
     move |err| format!("PKCS#11: {what}: {err}")
 }
 
 fn open(spec: &TokenSpec) -> Result<(Pkcs11, Session), String> {
-    check_secret_file_mode(&spec.pin_file)?;
-    let pin = std::fs::read_to_string(&spec.pin_file)
-        .map_err(|err| format!("cannot read PIN file '{}': {err}", spec.pin_file.display()))?;
-    let pin = pin.trim_end_matches(['\n', '\r']).to_string();
     let ctx = Pkcs11::new(&spec.library).map_err(|err| {
         format!(
             "PKCS#11: cannot load module '{}': {err}",
@@ -55,6 +59,16 @@ fn open(spec: &TokenSpec) -> Result<(Pkcs11, Session), String> {
     })?;
     ctx.initialize(CInitializeArgs::OsThreads)
         .map_err(e("C_Initialize"))?;
+    let session = login(&ctx, spec)?;
+    Ok((ctx, session))
+}
+
+/// Finds the token, opens a read-write session and logs in with the PIN file's PIN.
+fn login(ctx: &Pkcs11, spec: &TokenSpec) -> Result<Session, String> {
+    check_secret_file_mode(&spec.pin_file)?;
+    let pin = std::fs::read_to_string(&spec.pin_file)
+        .map_err(|err| format!("cannot read PIN file '{}': {err}", spec.pin_file.display()))?;
+    let pin = pin.trim_end_matches(['\n', '\r']).to_string();
     let slots = ctx.get_slots_with_token().map_err(e("C_GetSlotList"))?;
     let slot = slots
         .into_iter()
@@ -71,10 +85,14 @@ fn open(spec: &TokenSpec) -> Result<(Pkcs11, Session), String> {
             _ => "PKCS#11: no token".to_string(),
         })?;
     let session = ctx.open_rw_session(slot).map_err(e("C_OpenSession"))?;
-    session
-        .login(UserType::User, Some(&AuthPin::from(pin)))
-        .map_err(e("C_Login"))?;
-    Ok((ctx, session))
+    match session.login(UserType::User, Some(&AuthPin::from(pin))) {
+        // the login state is the application's: another session of ours may hold it
+        Ok(())
+        | Err(cryptoki::error::Error::Pkcs11(cryptoki::error::RvError::UserAlreadyLoggedIn, _)) => {
+            Ok(session)
+        }
+        Err(err) => Err(format!("PKCS#11: C_Login: {err}")),
+    }
 }
 
 fn spki_of_point(point: &[u8]) -> Result<Vec<u8>, String> {
@@ -142,56 +160,104 @@ impl TokenKey {
     /// Logs in and finds the key; refuses an extractable private key.
     pub fn open(spec: &TokenSpec) -> Result<TokenKey, String> {
         let (ctx, session) = open(spec)?;
-        let keys = session
-            .find_objects(&[
-                Attribute::Class(ObjectClass::PRIVATE_KEY),
-                Attribute::Label(spec.key_label.as_bytes().to_vec()),
-            ])
-            .map_err(e("C_FindObjects"))?;
-        let key = *keys.first().ok_or_else(|| {
-            format!(
-                "PKCS#11: no private key labelled '{}' on the token",
-                spec.key_label
-            )
-        })?;
-        let attrs = session
-            .get_attributes(key, &[AttributeType::Extractable, AttributeType::KeyType])
-            .map_err(e("C_GetAttributeValue"))?;
-        for a in &attrs {
-            match a {
-                Attribute::Extractable(true) => {
-                    return Err(format!(
-                        "PKCS#11: private key '{}' is extractable; generate it on the token (oxaudit keygen --pkcs11-module …)",
-                        spec.key_label
-                    ))
-                }
-                Attribute::KeyType(t) if *t != KeyType::EC => {
-                    return Err(format!(
-                        "PKCS#11: key '{}' is not an EC key",
-                        spec.key_label
-                    ))
-                }
-                _ => {}
-            }
-        }
-        let spki_der = public_spki(&session, &spec.key_label)?;
+        let (key, spki_der) = find_key(&session, spec)?;
         Ok(TokenKey {
+            spec: spec.clone(),
             session,
             key,
             spki_der,
-            _ctx: ctx,
+            ctx,
+            last_relogin: None,
         })
     }
 
-    /// Raw `r‖s` ECDSA P-256 signature over SHA-256 of `msg` (low-S form).
-    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
+    /// Raw `r‖s` ECDSA P-256 signature over SHA-256 of `msg` (low-S form). On a token
+    /// failure: one re-login and retry (rate-limited, see [`TokenKey`]).
+    pub fn sign(&mut self, msg: &[u8]) -> Result<Vec<u8>, String> {
         let digest = Sha256::digest(msg);
+        let first = match self.session.sign(&Mechanism::Ecdsa, self.key, &digest) {
+            Ok(sig) => return normalize(&sig),
+            Err(err) => format!("PKCS#11: C_Sign: {err}"),
+        };
+        if self
+            .last_relogin
+            .is_some_and(|t| t.elapsed() < RELOGIN_EVERY)
+        {
+            return Err(first);
+        }
+        self.last_relogin = Some(std::time::Instant::now());
+        self.relogin()
+            .map_err(|again| format!("{first}; re-login failed: {again}"))?;
         let sig = self
             .session
             .sign(&Mechanism::Ecdsa, self.key, &digest)
-            .map_err(e("C_Sign"))?;
-        let s = p256::ecdsa::Signature::from_slice(&sig)
-            .map_err(|_| "PKCS#11: the token returned a malformed signature".to_string())?;
-        Ok(s.normalize_s().unwrap_or(s).to_bytes().to_vec())
+            .map_err(|err| format!("{first}; after re-login: C_Sign: {err}"))?;
+        self.last_relogin = None;
+        normalize(&sig)
     }
+
+    /// A new session and login; the key must still be the one this signer started with.
+    pub fn relogin(&mut self) -> Result<(), String> {
+        let session = login(&self.ctx, &self.spec)?;
+        let (key, spki) = find_key(&session, &self.spec)?;
+        if spki != self.spki_der {
+            return Err(format!(
+                "the key labelled '{}' on the token is no longer the key this log was signed with (reload with HUP to switch keys)",
+                self.spec.key_label
+            ));
+        }
+        self.session = session;
+        self.key = key;
+        Ok(())
+    }
+
+    /// Logs the session out (tests: makes the next `C_Sign` fail as after a token reset).
+    pub fn logout(&self) -> Result<(), String> {
+        self.session.logout().map_err(e("C_Logout"))
+    }
+}
+
+fn normalize(sig: &[u8]) -> Result<Vec<u8>, String> {
+    let s = p256::ecdsa::Signature::from_slice(sig)
+        .map_err(|_| "PKCS#11: the token returned a malformed signature".to_string())?;
+    Ok(s.normalize_s().unwrap_or(s).to_bytes().to_vec())
+}
+
+/// The private key of the spec's label (refused when extractable or not EC) and the SPKI of
+/// the public key of the same label.
+fn find_key(session: &Session, spec: &TokenSpec) -> Result<(ObjectHandle, Vec<u8>), String> {
+    let keys = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            Attribute::Label(spec.key_label.as_bytes().to_vec()),
+        ])
+        .map_err(e("C_FindObjects"))?;
+    let key = *keys.first().ok_or_else(|| {
+        format!(
+            "PKCS#11: no private key labelled '{}' on the token",
+            spec.key_label
+        )
+    })?;
+    let attrs = session
+        .get_attributes(key, &[AttributeType::Extractable, AttributeType::KeyType])
+        .map_err(e("C_GetAttributeValue"))?;
+    for a in &attrs {
+        match a {
+            Attribute::Extractable(true) => {
+                return Err(format!(
+                    "PKCS#11: private key '{}' is extractable; generate it on the token (oxaudit keygen --pkcs11-module …)",
+                    spec.key_label
+                ))
+            }
+            Attribute::KeyType(t) if *t != KeyType::EC => {
+                return Err(format!(
+                    "PKCS#11: key '{}' is not an EC key",
+                    spec.key_label
+                ))
+            }
+            _ => {}
+        }
+    }
+    let spki_der = public_spki(session, &spec.key_label)?;
+    Ok((key, spki_der))
 }

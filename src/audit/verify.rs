@@ -49,7 +49,15 @@ struct Entry {
     sig_bad: bool,
 }
 
-fn read_records(path: &PathBuf, keys: &Keyring, report: &mut Report) -> Result<Vec<Entry>, String> {
+/// Reads one record per line. `relayed`: the file may have come through syslog (a relay
+/// writing `%msg%`), so text before the first `{` of a line is not part of the record (the
+/// record's signature covers all that matters).
+fn read_records(
+    path: &PathBuf,
+    keys: &Keyring,
+    report: &mut Report,
+    relayed: bool,
+) -> Result<Vec<Entry>, String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = Vec::new();
     let mut lines: Vec<&[u8]> = data.split(|&c| c == b'\n').collect();
@@ -58,6 +66,10 @@ fn read_records(path: &PathBuf, keys: &Keyring, report: &mut Report) -> Result<V
     }
     for (i, line) in lines.iter().enumerate() {
         let loc = format!("{}:{}", path.display(), i + 1);
+        let line = match memchr::memchr(b'{', line) {
+            Some(at) if relayed => &line[at..],
+            _ => line,
+        };
         let rec = match Record::from_line(line) {
             Ok(r) => r,
             Err(e) => {
@@ -117,7 +129,7 @@ pub fn verify(opts: &Options, keys: &Keyring) -> Result<Report, String> {
     let mut report = Report::default();
     let mut by_node: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for f in &opts.files {
-        for e in read_records(f, keys, &mut report)? {
+        for e in read_records(f, keys, &mut report, false)? {
             if opts.node.as_ref().is_some_and(|n| *n != e.rec.node_id) {
                 continue;
             }
@@ -255,7 +267,7 @@ pub fn verify(opts: &Options, keys: &Keyring) -> Result<Report, String> {
     }
     if let Some(cp) = &opts.checkpoints {
         let mut r2 = Report::default();
-        let cps = read_records(cp, keys, &mut r2)?;
+        let cps = read_records(cp, keys, &mut r2, true)?;
         report.findings.extend(r2.findings);
         for c in cps {
             let node = &c.rec.node_id;

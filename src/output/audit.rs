@@ -68,8 +68,26 @@ struct FieldSrc {
     fixed: &'static str,
 }
 
+/// Where the signing key comes from (read again on HUP).
+enum KeySrc {
+    File(PathBuf, Option<Alg>),
+    Token(crate::audit::pkcs11::TokenSpec),
+}
+
+impl KeySrc {
+    fn load(&self) -> Result<Signer, String> {
+        match self {
+            KeySrc::File(p, want) => Signer::load(p, *want),
+            KeySrc::Token(spec) => Signer::token(spec),
+        }
+    }
+}
+
 pub struct AuditOutput {
     path: PathBuf,
+    key_src: KeySrc,
+    /// Records written unsigned since the signer started failing (a token), when it is.
+    unsigned: Option<u64>,
     create_mode: u32,
     file: Option<File>,
     chain: Chain,
@@ -194,7 +212,7 @@ impl AuditOutput {
                 key_label: need("pkcs11.keyLabel")?.to_string(),
                 pin_file: PathBuf::from(need("pkcs11.pinFile")?),
             };
-            Signer::token(&spec)?
+            KeySrc::Token(spec)
         } else {
             let want = match key_type {
                 t if t.eq_ignore_ascii_case("file") => None,
@@ -210,8 +228,10 @@ impl AuditOutput {
             let key_file = a.params.str("key.file").ok_or(
                 "key.file= is required (make a key with `oxaudit keygen --type ed25519 --out DIR`)",
             )?;
-            Signer::load(std::path::Path::new(key_file), want)?
+            KeySrc::File(PathBuf::from(key_file), want)
         };
+        let key_src = signer;
+        let signer = key_src.load()?;
         let mode = match a.params.str("mode").unwrap_or("record") {
             m if m.eq_ignore_ascii_case("record") => Mode::Record,
             m if m.eq_ignore_ascii_case("sequential") => Mode::Sequential,
@@ -292,6 +312,8 @@ impl AuditOutput {
         let head = found.head;
         let mut out = AuditOutput {
             path,
+            key_src,
+            unsigned: None,
             create_mode,
             file: None,
             chain: Chain::new(node, head, signer),
@@ -327,9 +349,7 @@ impl AuditOutput {
                 env!("CARGO_PKG_VERSION")
             ),
         );
-        let line = out.chain.seal(&mut start, true);
-        out.buf.extend_from_slice(line.as_bytes());
-        out.pending += 1;
+        out.append(&mut start, true);
         if !out.flush() {
             return Err(format!(
                 "cannot write the start record to audit file '{}'",
@@ -337,6 +357,39 @@ impl AuditOutput {
             ));
         }
         Ok(out)
+    }
+
+    /// Seals a record (signed when `sign`) and appends its line; reports when the signer
+    /// starts failing (the records stay chained, unsigned, and the next signed record seals
+    /// them) and when it works again.
+    fn append(&mut self, r: &mut Record, sign: bool) -> usize {
+        let line = self.chain.seal(r, sign);
+        if sign {
+            match (&self.chain.sign_error, self.unsigned) {
+                (Some(e), None) => {
+                    eprintln!(
+                        "oxsyslogd: omaudit: '{}': cannot sign records: {e}; they are written chained but unsigned (seq {} on) until the key works again, and the next signed record seals them",
+                        self.path.display(),
+                        r.sequence_number
+                    );
+                    self.unsigned = Some(1);
+                }
+                (Some(_), Some(n)) => self.unsigned = Some(n + 1),
+                (None, Some(n)) => {
+                    eprintln!(
+                        "oxsyslogd: omaudit: '{}': signing works again; the {n} unsigned records before seq {} are sealed by it",
+                        self.path.display(),
+                        r.sequence_number
+                    );
+                    self.unsigned = None;
+                }
+                (None, None) => {}
+            }
+        }
+        let at = self.buf.len();
+        self.buf.extend_from_slice(line.as_bytes());
+        self.pending += 1;
+        at
     }
 
     fn control(&self, kind: Kind, event: &str) -> Record {
@@ -372,23 +425,25 @@ impl AuditOutput {
                 "additionalDetails",
                 serde_json::json!({"from": from, "to": to, "reason": why}).to_string(),
             );
-            let line = self.chain.seal(&mut r, true);
-            self.buf.extend_from_slice(line.as_bytes());
-            self.pending += 1;
+            self.append(&mut r, true);
         }
     }
 
     fn checkpoint(&mut self, reason: &str) {
+        self.checkpoint_with(reason, serde_json::json!({}));
+    }
+
+    /// A checkpoint whose details also carry the members of `extra` (an object).
+    fn checkpoint_with(&mut self, reason: &str, extra: serde_json::Value) {
         self.emit_gap();
         let mut r = self.control(Kind::Checkpoint, "AUDIT_LOG_CHECKPOINT");
-        r.set_field(
-            "additionalDetails",
-            serde_json::json!({"reason": reason, "recordsSinceStart": self.records}).to_string(),
-        );
-        let line = self.chain.seal(&mut r, true);
-        self.buf.extend_from_slice(line.as_bytes());
-        self.ckpt_lines.extend_from_slice(line.as_bytes());
-        self.pending += 1;
+        let mut details = serde_json::json!({"reason": reason, "recordsSinceStart": self.records});
+        if let (Some(d), serde_json::Value::Object(x)) = (details.as_object_mut(), extra) {
+            d.extend(x);
+        }
+        r.set_field("additionalDetails", details.to_string());
+        let at = self.append(&mut r, true);
+        self.ckpt_lines.extend_from_slice(&self.buf[at..]);
         self.since_ckpt = 0;
         self.last_ckpt = Instant::now();
     }
@@ -460,6 +515,43 @@ impl AuditOutput {
     }
 }
 
+impl AuditOutput {
+    /// HUP: reads the key again (key file, or a new login on the token). A different key
+    /// (rollover) is announced by a checkpoint signed with the old key that names the new key
+    /// id, then used from the next record on; a key that cannot be loaded is reported and the
+    /// old one kept.
+    fn reload_key(&mut self) {
+        let new = match self.key_src.load() {
+            Ok(k) => k,
+            Err(e) => {
+                eprintln!(
+                    "oxsyslogd: omaudit: '{}': HUP: cannot reload the signing key: {e}; keeping key {}",
+                    self.path.display(),
+                    self.chain.signer().key_id()
+                );
+                return;
+            }
+        };
+        let (old_id, new_id) = (
+            self.chain.signer().key_id().to_string(),
+            new.key_id().to_string(),
+        );
+        if old_id != new_id {
+            self.checkpoint_with(
+                "key-rollover",
+                serde_json::json!({"nextKeyId": new_id, "nextAlgorithm": new.alg().name()}),
+            );
+            self.flush();
+            eprintln!(
+                "oxsyslogd: omaudit: '{}': HUP: key {old_id} replaced by key {new_id} from seq {}",
+                self.path.display(),
+                self.chain.head.next_seq
+            );
+        }
+        self.chain.set_signer(new);
+    }
+}
+
 impl Output for AuditOutput {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
         self.emit_gap();
@@ -497,9 +589,7 @@ impl Output for AuditOutput {
             };
             r.fields[i] = value;
         }
-        let line = self.chain.seal(&mut r, self.mode != Mode::Batched);
-        self.buf.extend_from_slice(line.as_bytes());
-        self.pending += 1;
+        self.append(&mut r, self.mode != Mode::Batched);
         self.records += 1;
         self.since_ckpt += 1;
         if self.ckpt_every.is_some_and(|n| self.since_ckpt >= n) {
@@ -535,6 +625,7 @@ impl Output for AuditOutput {
     fn hup(&mut self) {
         self.flush();
         self.file = None;
+        self.reload_key();
     }
 
     fn take_failed(&mut self) -> u64 {

@@ -37,6 +37,14 @@ impl Daemon {
         }
     }
 
+    /// Sends SIGHUP (reopen files, reload keys).
+    pub fn hup(&self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGHUP,
+        );
+    }
+
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
     }

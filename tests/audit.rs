@@ -44,36 +44,78 @@ fn wait_for(p: &Path) -> String {
     }
 }
 
-/// Runs oxsyslogd once in `dir` with an omaudit action (extra parameters `extra`), sends
-/// `lines` over TCP, waits until `count` records are in the log past `before`, stops it.
-fn run_daemon(dir: &Path, keydir: &Path, extra: &str, lines: &[String]) {
-    let _ = std::fs::remove_file(dir.join("port"));
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" key.type=\"file\" key.file=\"{}/audit.key\" {extra})\n",
-        keydir.display()
-    );
-    let before = count_lines(&dir.join("audit.log"));
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    for l in lines {
-        s.write_all(l.as_bytes()).unwrap();
-        s.write_all(b"\n").unwrap();
+/// oxsyslogd with an imtcp listener on 127.0.0.1 (port 0) whose messages all go to one
+/// omaudit action writing `dir/audit.log` with `params`; `head` is config placed before the
+/// action (globals, templates, `set` statements, more inputs).
+struct Node {
+    daemon: Daemon,
+    port: String,
+    log: PathBuf,
+}
+
+impl Node {
+    fn start(dir: &Path, head: &str, params: &str) -> Node {
+        let _ = std::fs::remove_file(dir.join("port"));
+        let d = dir.display();
+        let conf = format!(
+            "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n{head}*.* action(type=\"omaudit\" file=\"{d}/audit.log\" {params})\n"
+        );
+        let daemon = Daemon::start(DAEMON, dir, &conf, &[]);
+        let port = wait_for(&dir.join("port"));
+        Node {
+            daemon,
+            port,
+            log: dir.join("audit.log"),
+        }
     }
-    drop(s);
-    // start record + the events
-    let want = before + 1 + lines.len();
+
+    /// Sends `lines` over one TCP connection.
+    fn send(&self, lines: &[String]) {
+        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{}", self.port)).unwrap();
+        for l in lines {
+            s.write_all(l.as_bytes()).unwrap();
+            s.write_all(b"\n").unwrap();
+        }
+    }
+
+    /// Waits (20 s at most) until `p` has at least `n` lines.
+    fn wait_lines(&self, p: &Path, n: usize) {
+        wait_lines(&self.daemon, p, n);
+    }
+}
+
+/// Waits (20 s at most) until `p` has at least `n` lines; fails with the daemon's stderr.
+fn wait_lines(daemon: &Daemon, p: &Path, n: usize) {
     let t = Instant::now();
-    while count_lines(&dir.join("audit.log")) < want {
+    while count_lines(p) < n {
         assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "records missing; stderr: {}",
+            t.elapsed() < Duration::from_secs(20),
+            "{}: {} lines, want {n}; stderr: {}",
+            p.display(),
+            count_lines(p),
             daemon.stderr()
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(daemon.stop(), "daemon did not stop");
+}
+
+/// The omaudit parameters for the software key made by [`keygen`] in `keydir`.
+fn key_file(keydir: &Path) -> String {
+    format!(
+        "key.type=\"file\" key.file=\"{}/audit.key\"",
+        keydir.display()
+    )
+}
+
+/// Runs oxsyslogd once in `dir` with an omaudit action (extra parameters `extra`), sends
+/// `lines` over TCP, waits until the start record and the events are in the log, stops it.
+fn run_daemon(dir: &Path, keydir: &Path, extra: &str, lines: &[String]) {
+    let before = count_lines(&dir.join("audit.log"));
+    let mut node = Node::start(dir, "", &format!("{} {extra}", key_file(keydir)));
+    node.send(lines);
+    let want = before + 1 + lines.len();
+    node.wait_lines(&node.log, want);
+    assert!(node.daemon.stop(), "daemon did not stop");
     assert_eq!(
         count_lines(&dir.join("audit.log")),
         want + 1,
@@ -506,28 +548,11 @@ fn batched_mode_chains_records_and_signs_checkpoints() {
         dir.display()
     );
     // 10 events: checkpoints after the 4th and 8th, and at shutdown
-    let lines = msgs("x", 10);
-    let _ = std::fs::remove_file(dir.join("port"));
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" key.file=\"{}/audit.key\" {extra})\n",
-        keys.display()
-    );
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    for l in &lines {
-        s.write_all(l.as_bytes()).unwrap();
-        s.write_all(b"\n").unwrap();
-    }
-    drop(s);
-    let log = dir.join("audit.log");
-    let t = Instant::now();
-    while count_lines(&log) < 13 {
-        assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(daemon.stop());
+    let mut node = Node::start(dir, "", &format!("{} {extra}", key_file(&keys)));
+    node.send(&msgs("x", 10));
+    let log = node.log.clone();
+    node.wait_lines(&log, 13);
+    assert!(node.daemon.stop());
     let l = lines_of(&log);
     // start, 4 events, ckpt, 4 events, ckpt, 2 events, ckpt (the test is done well within
     // the 10 s checkpoint interval)
@@ -590,35 +615,21 @@ fn checkpoints_shipped_to_a_remote_rsyslogd() {
     let rport = wait_for(&rdir.join("port"));
     let keys = keygen(&dir.join("keys"), "ed25519");
     let d = dir.display();
-    let conf = format!(
-        "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\nmodule(load=\"imfile\")\nmodule(load=\"omaudit\")\n\
-         input(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n\
+    let head = format!(
+        "global(workDirectory=\"{d}\")\nmodule(load=\"imfile\")\n\
          input(type=\"imfile\" File=\"{d}/ckpt.log\" Tag=\"auditckpt:\" ruleset=\"ship\")\n\
-         ruleset(name=\"ship\") {{ action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{rport}\" protocol=\"tcp\") }}\n\
-         *.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"s\" mode=\"batched\" checkpoint.records=\"5\" checkpoint.file=\"{d}/ckpt.log\" key.file=\"{}/audit.key\")\n",
-        keys.display()
+         ruleset(name=\"ship\") {{ action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{rport}\" protocol=\"tcp\") }}\n"
     );
-    let mut daemon = Daemon::start(DAEMON, &dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    for l in msgs("s", 12) {
-        s.write_all(l.as_bytes()).unwrap();
-        s.write_all(b"\n").unwrap();
-    }
-    drop(s);
+    let params = format!(
+        "nodeId=\"s\" mode=\"batched\" checkpoint.records=\"5\" checkpoint.file=\"{d}/ckpt.log\" {}",
+        key_file(&keys)
+    );
+    let mut node = Node::start(&dir, &head, &params);
+    node.send(&msgs("s", 12));
     // start, 5 events, ckpt (6), 5 events, ckpt (12), 2 events: both checkpoints shipped
     let received = rdir.join("received.log");
-    let t = Instant::now();
-    while count_lines(&received) < 2 {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "checkpoints not received; oxsyslogd: {}; rsyslogd: {}",
-            daemon.stderr(),
-            receiver.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(daemon.stop());
+    node.wait_lines(&received, 2);
+    assert!(node.daemon.stop());
     assert!(receiver.stop());
     let got = std::fs::read_to_string(&received).unwrap();
     assert!(
@@ -732,24 +743,11 @@ fn pkcs11_softhsm_signing() {
         lib.display(),
         pin.display()
     );
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" {extra})\n"
-    );
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    for l in msgs("hsm", 20) {
-        s.write_all(l.as_bytes()).unwrap();
-        s.write_all(b"\n").unwrap();
-    }
-    drop(s);
-    let log = dir.join("audit.log");
-    let t = Instant::now();
-    while count_lines(&log) < 21 {
-        assert!(t.elapsed() < Duration::from_secs(20), "{}", daemon.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let node = Node::start(dir, "", &extra);
+    node.send(&msgs("hsm", 20));
+    let log = node.log.clone();
+    node.wait_lines(&log, 21);
+    let mut daemon = node.daemon;
     assert!(daemon.stop());
     let pubkey = dir.join("keys/audit.pub");
     let (code, out) =
@@ -878,38 +876,20 @@ fn key_reload_on_hup() {
         std::fs::rename(&tmpk, cur.join("audit.key")).unwrap();
     };
     install(&k1);
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"h\" key.file=\"{}/audit.key\")\n",
-        cur.display()
-    );
-    let log = dir.join("audit.log");
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let send = |lines: &[String]| {
-        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-        for l in lines {
-            s.write_all(l.as_bytes()).unwrap();
-            s.write_all(b"\n").unwrap();
-        }
-    };
-    let wait_lines = |n: usize| {
-        let t = Instant::now();
-        while count_lines(&log) < n {
-            assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
+    let mut node = Node::start(dir, "", &format!("nodeId=\"h\" {}", key_file(&cur)));
+    let log = node.log.clone();
+    let send = |lines: &[String]| node.send(lines);
+    let wait_lines = |n: usize| node.wait_lines(&log, n);
     // start (0), 3 events (1..3)
     send(&msgs("one", 3));
     wait_lines(4);
     install(&k2);
-    daemon.hup();
+    node.daemon.hup();
     // the HUP is taken with the next batch or tick: rollover checkpoint (4), then 3 events
     assert!(
         common::wait_for(&dir.join("stderr"), "replaced by key"),
         "{}",
-        daemon.stderr()
+        node.daemon.stderr()
     );
     send(&msgs("two", 3));
     wait_lines(8);
@@ -919,16 +899,16 @@ fn key_reload_on_hup() {
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
     )
     .unwrap();
-    daemon.hup();
+    node.daemon.hup();
     assert!(
         common::wait_for(&dir.join("stderr"), "cannot reload the signing key"),
         "{}",
-        daemon.stderr()
+        node.daemon.stderr()
     );
     send(&msgs("three", 2));
     wait_lines(10);
-    assert!(daemon.stop());
-    let err = daemon.stderr();
+    assert!(node.daemon.stop());
+    let err = node.daemon.stderr();
     assert!(
         err.contains("HUP: cannot reload the signing key")
             && err.contains("accessible by group or others"),
@@ -976,52 +956,32 @@ fn write_failure_run(mode: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let keys = keygen(&dir.join("keys"), "ed25519");
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"g\" mode=\"{mode}\" key.file=\"{}/audit.key\")\n",
-        keys.display()
+    let mut node = Node::start(
+        dir,
+        "",
+        &format!("nodeId=\"g\" mode=\"{mode}\" {}", key_file(&keys)),
     );
-    let log = dir.join("audit.log");
+    let log = node.log.clone();
     let aside = dir.join("audit.log.aside");
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let send = |lines: &[String]| {
-        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-        for l in lines {
-            s.write_all(l.as_bytes()).unwrap();
-            s.write_all(b"\n").unwrap();
-        }
-    };
-    let wait_lines = |p: &Path, n: usize| {
-        let t = Instant::now();
-        while count_lines(p) < n {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "{} < {n}",
-                p.display()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    send(&msgs("a", 3));
-    wait_lines(&log, 4);
+    node.send(&msgs("a", 3));
+    node.wait_lines(&log, 4);
     std::fs::rename(&log, &aside).unwrap();
     std::fs::create_dir(&log).unwrap();
-    daemon.hup();
+    node.daemon.hup();
     // the HUP is taken with the next batch; these records cannot be written
     std::thread::sleep(Duration::from_millis(300));
-    send(&msgs("lost", 2));
-    let t = Instant::now();
-    while !daemon.stderr().contains("cannot write audit file") {
-        assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.send(&msgs("lost", 2));
+    assert!(
+        common::wait_for(&dir.join("stderr"), "cannot write audit file"),
+        "{}",
+        node.daemon.stderr()
+    );
     std::fs::remove_dir(&log).unwrap();
     std::fs::rename(&aside, &log).unwrap();
     std::thread::sleep(Duration::from_millis(1500));
-    send(&msgs("b", 2));
+    node.send(&msgs("b", 2));
     std::thread::sleep(Duration::from_millis(300));
-    assert!(daemon.stop());
+    assert!(node.daemon.stop());
     let pubkey = keys.join("audit.pub");
     (tmp, log, pubkey)
 }
@@ -1058,24 +1018,16 @@ fn fields_from_variables_and_mappings() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let keys = keygen(&dir.join("keys"), "ed25519");
-    let d = dir.display();
-    let conf = format!(
-        "module(load=\"imtcp\")\nmodule(load=\"omaudit\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"0\" listenPortFileName=\"{d}/port\")\ntemplate(name=\"svc\" type=\"string\" string=\"svc-%programname%\")\ntemplate(name=\"det\" type=\"string\" string=\"%msg%\")\nset $!audit!eventType = \"CERT_ISSUED\";\nset $!audit!searchDetail2 = \"71\";\n*.* action(type=\"omaudit\" file=\"{d}/audit.log\" nodeId=\"m\" key.file=\"{}/audit.key\" mapping.service=\"svc\" template=\"det\")\n",
-        keys.display()
+    let head = "template(name=\"svc\" type=\"string\" string=\"svc-%programname%\")\ntemplate(name=\"det\" type=\"string\" string=\"%msg%\")\nset $!audit!eventType = \"CERT_ISSUED\";\nset $!audit!searchDetail2 = \"71\";\n";
+    let params = format!(
+        "nodeId=\"m\" {} mapping.service=\"svc\" template=\"det\"",
+        key_file(&keys)
     );
-    let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
-    let port = wait_for(&dir.join("port"));
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    s.write_all(b"<38>1 2026-11-23T10:00:00Z h signserver 7 - [audit@1 eventType=\"IGNORED\" eventStatus=\"FAILURE\"] worker failed\n")
-        .unwrap();
-    drop(s);
-    let log = dir.join("audit.log");
-    let t = Instant::now();
-    while count_lines(&log) < 2 {
-        assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(daemon.stop());
+    let mut node = Node::start(dir, head, &params);
+    node.send(&["<38>1 2026-11-23T10:00:00Z h signserver 7 - [audit@1 eventType=\"IGNORED\" eventStatus=\"FAILURE\"] worker failed".to_string()]);
+    let log = node.log.clone();
+    node.wait_lines(&log, 2);
+    assert!(node.daemon.stop());
     let r = Record::from_line(lines_of(&log)[1].as_bytes()).unwrap();
     assert_eq!(r.field("eventType"), "CERT_ISSUED"); // $! beats structured data
     assert_eq!(r.field("eventStatus"), "FAILURE"); // structured data
@@ -1118,11 +1070,7 @@ fn idle_heartbeat_checkpoints() {
     // internal messages only, and those go to syslog(3): the action stays idle
     let mut daemon = Daemon::start(DAEMON, dir, &conf, &[]);
     let log = dir.join("audit.log");
-    let t = Instant::now();
-    while count_lines(&log) < 3 {
-        assert!(t.elapsed() < Duration::from_secs(10), "{}", daemon.stderr());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_lines(&daemon, &log, 3);
     assert!(daemon.stop());
     let recs: Vec<Record> = lines_of(&log)
         .iter()

@@ -69,13 +69,16 @@ impl Node {
         }
     }
 
-    /// Sends `lines` over one TCP connection.
+    /// Sends `lines` over one TCP connection, in one write (so a few short lines arrive as
+    /// one batch).
     fn send(&self, lines: &[String]) {
         let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{}", self.port)).unwrap();
+        let mut buf = Vec::new();
         for l in lines {
-            s.write_all(l.as_bytes()).unwrap();
-            s.write_all(b"\n").unwrap();
+            buf.extend_from_slice(l.as_bytes());
+            buf.push(b'\n');
         }
+        s.write_all(&buf).unwrap();
     }
 
     /// Waits (20 s at most) until `p` has at least `n` lines.

@@ -7,52 +7,26 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::Proc as Daemon;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 
-/// A running daemon, killed on drop.
-struct Daemon(Child);
-
-impl Daemon {
-    fn start(bin: &str, dir: &Path) -> Daemon {
-        let child = Command::new(bin)
-            .args(["-n", "-C", "-iNONE", "-f"])
-            .arg(dir.join("conf"))
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(
-                std::fs::File::create(dir.join(format!("stderr-{}", std::process::id()))).unwrap(),
-            )
-            .spawn()
-            .unwrap();
-        Daemon(child)
-    }
-
-    /// SIGTERM, then wait for the exit.
-    fn stop(mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("daemon did not stop within 10 s of SIGTERM");
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Starts `bin` on `dir/conf`, in `dir`.
+fn start(bin: &str, dir: &Path) -> Daemon {
+    let child = Command::new(bin)
+        .args(["-n", "-C", "-iNONE", "-f"])
+        .arg(dir.join("conf"))
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join(format!("stderr-{}", std::process::id()))).unwrap())
+        .spawn()
+        .unwrap();
+    Daemon(child)
 }
 
 fn append(path: &Path, data: &[u8]) {
@@ -249,8 +223,8 @@ fn imfile_matches_rsyslogd() {
         std::fs::write(t.path().join("conf"), differential_conf(t.path())).unwrap();
         phase1(t.path());
     }
-    let r = Daemon::start(RSYSLOGD, rs.path());
-    let o = Daemon::start(OX, ox.path());
+    let r = start(RSYSLOGD, rs.path());
+    let o = start(OX, ox.path());
     let (ro, oo) = (rs.path().join("out"), ox.path().join("out"));
     wait_settled(&ro, &oo);
     for t in [&rs, &ox] {
@@ -261,8 +235,8 @@ fn imfile_matches_rsyslogd() {
         phase3(t.path());
     }
     wait_settled(&ro, &oo);
-    r.stop();
-    o.stop();
+    r.term();
+    o.term();
     // records end with "|END\n" (messages may hold raw LFs)
     let norm = |p: &Path, dir: &Path| -> Vec<String> {
         let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default())
@@ -353,7 +327,7 @@ fn imfile_exactly_once_across_rotation_and_restarts() {
     let app = d.join("app.log");
     let out = d.join("out");
     append(&app, &seq_lines(1, 500));
-    let mut dm = Daemon::start(OX, d);
+    let mut dm = start(OX, d);
     wait_lines(&out, 500);
 
     // rotation by rename: more lines into the old file after the rename, then a new file
@@ -372,10 +346,10 @@ fn imfile_exactly_once_across_rotation_and_restarts() {
     append(&app, b"seq 002001 half a li");
     wait_lines(&out, 2000);
     std::thread::sleep(Duration::from_millis(600));
-    dm.stop();
+    dm.term();
     append(&app, b"ne\n");
     append(&app, &seq_lines(2002, 2500));
-    dm = Daemon::start(OX, d);
+    dm = start(OX, d);
     wait_lines(&out, 2500);
 
     // copy-truncate rotation (after the daemon caught up, as logrotate's copytruncate needs)
@@ -405,13 +379,13 @@ fn imfile_exactly_once_across_rotation_and_restarts() {
     while lines(&out).len() < 3000 && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(5));
     }
-    dm.stop();
+    dm.term();
     eprintln!("stopped with {} of 200000 lines written", lines(&out).len());
     append(&app, &seq_lines(200_001, 201_000));
-    dm = Daemon::start(OX, d);
+    dm = start(OX, d);
     let got = wait_lines(&out, 201_000);
     std::thread::sleep(Duration::from_millis(1000));
-    dm.stop();
+    dm.term();
     let got2 = lines(&out);
     assert_eq!(got.len(), got2.len(), "late duplicates");
     check_once(&got2, 201_000);
@@ -451,13 +425,10 @@ input(type="imfile" File="{d}/indent.log" Tag="indent" readMode="2")
         append(&d.join("multi.log"), b"1 one\n cont\n2 two\n more\n");
         append(&d.join("indent.log"), b"x\n y\nz\n");
     }
-    let (ra, rb) = (
-        Daemon::start(RSYSLOGD, a.path()),
-        Daemon::start(RSYSLOGD, b.path()),
-    );
+    let (ra, rb) = (start(RSYSLOGD, a.path()), start(RSYSLOGD, b.path()));
     wait_settled(&a.path().join("out"), &b.path().join("out"));
-    ra.stop();
-    rb.stop();
+    ra.term();
+    rb.term();
     for t in [&a, &b] {
         let d = t.path();
         std::fs::rename(d.join("out"), d.join("out.first")).unwrap();
@@ -465,11 +436,11 @@ input(type="imfile" File="{d}/indent.log" Tag="indent" readMode="2")
         append(&d.join("multi.log"), b" and more\n3 three\n");
         append(&d.join("indent.log"), b" w\nv\n");
     }
-    let ra = Daemon::start(RSYSLOGD, a.path());
-    let ob = Daemon::start(OX, b.path());
+    let ra = start(RSYSLOGD, a.path());
+    let ob = start(OX, b.path());
     wait_settled(&a.path().join("out"), &b.path().join("out"));
-    ra.stop();
-    ob.stop();
+    ra.term();
+    ob.term();
     let rec = |d: &Path| by_tag(lines(&d.join("out")));
     let (x, y) = (rec(a.path()), rec(b.path()));
     assert!(x.len() >= 4, "rsyslogd wrote too little: {x:#?}");

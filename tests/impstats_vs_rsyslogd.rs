@@ -8,10 +8,12 @@
 //!
 //! Skipped (with a message) when `/usr/sbin/rsyslogd` is missing.
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
@@ -20,33 +22,7 @@ const N: usize = 25;
 const ACTIONS: &str = "*.* action(type=\"omfile\" file=\"@D@/ok.log\")\n\
                        *.* action(type=\"omfile\" file=\"/dev/full\")\n";
 
-/// Kills the daemon when the test ends, also on panic.
-struct Daemon(Child);
-
-impl Daemon {
-    fn stop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
+use common::Proc as Daemon;
 
 /// One statistics object: name, origin, counters (name, value as printed).
 type Obj = (String, String, Vec<(String, String)>);

@@ -3,39 +3,16 @@
 //! files are compared byte for byte, reception-clock fields masked. Privilege drop needs root
 //! (the CI runs as root); without it those tests say so and pass.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::Proc as Guard;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-/// A daemon killed on drop.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Guard {
-    fn term(mut self) -> std::process::ExitStatus {
-        // SAFETY: plain kill(2) on our own child's pid.
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let t = Instant::now();
-        loop {
-            if let Ok(Some(s)) = self.0.try_wait() {
-                return s;
-            }
-            if t.elapsed() > Duration::from_secs(10) {
-                panic!("daemon did not stop on TERM");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
 
 fn start(bin: &str, dir: &Path, conf: &str, name: &str) -> Guard {
     let cpath = dir.join(format!("{name}.conf"));

@@ -9,10 +9,12 @@
 //! Not compared: `format_time` with an unknown format (8.2302 returns an uninitialised stack
 //! buffer there), and the newer-rsyslog extensions (8.2302 crashes on unknown functions).
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use oxsyslog::filter::timefn;
@@ -188,15 +190,6 @@ fn config(dir: &Path) -> String {
     c
 }
 
-struct Run(Child);
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn message(id: usize) -> String {
     let (kind, args) = CASES[id];
     let mut m = format!("<13>1 2026-11-23T10:00:00Z h app - - - {kind}~~{id}");
@@ -221,7 +214,7 @@ fn run_rsyslogd(dir: &Path, tz: &str) -> Vec<String> {
         .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
         .spawn()
         .expect("run /usr/sbin/rsyslogd (Debian's rsyslog 8.2302: scripts/test.sh installs it)");
-    let mut guard = Run(child);
+    let mut guard = common::Proc(child);
     let t = Instant::now();
     let port: u16 = loop {
         if let Some(p) = std::fs::read_to_string(dir.join("port"))

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running daemon, killed on drop.
@@ -52,20 +52,50 @@ impl Daemon {
     /// SIGTERM and wait up to 10 s (so outputs are flushed); returns whether the daemon
     /// stopped in that time (if not, it is killed).
     pub fn stop(&mut self) -> bool {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        stop_child(&mut self.child).is_some()
+    }
+}
+
+/// SIGTERM, then up to 10 s for the exit (so outputs are flushed); SIGKILL after that.
+/// The exit status, or None when the child had to be killed.
+fn stop_child(c: &mut Child) -> Option<ExitStatus> {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(c.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if let Ok(Some(st)) = c.try_wait() {
+            return Some(st);
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        false
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+    None
+}
+
+/// Any child process (a daemon started with its own arguments): killed on drop.
+pub struct Proc(pub Child);
+
+impl Proc {
+    /// SIGTERM and up to 10 s for the exit (then killed): the status, None when killed.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        stop_child(&mut self.0)
+    }
+
+    /// Like [`Proc::stop`], for tests that require a clean stop: panics when the child did
+    /// not exit within 10 s of SIGTERM.
+    pub fn term(mut self) -> ExitStatus {
+        self.stop()
+            .expect("the daemon did not stop within 10 s of SIGTERM")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

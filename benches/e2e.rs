@@ -5,8 +5,9 @@
 //! Reports messages/s, daemon CPU seconds per million messages and peak RSS for each daemon,
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
-//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward] [--messages N] [--runs R]
-//! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--only` takes
+//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward|tls] [--messages N]
+//! [--runs R] [--connections C] [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand,
+//! not in CI). `--only` takes
 //! daemon names (rsyslogd-default, rsyslogd-tuned, oxsyslogd); `--dump-payload` writes the bytes
 //! a run would send (for profiling a daemon by hand) and exits.
 //!
@@ -32,6 +33,11 @@
 //!   the clock stops when the receiver's file holds all N lines, every sequence number is
 //!   checked there, and CPU and RSS are the forwarder's. Configs:
 //!   benches/configs/fwd-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//! - `tls`: the baseline over TLS: the N messages over `--connections C` (default 1) TLS
+//!   connections (a rustls client in the harness, one thread per connection, the payload split
+//!   at line boundaries) into omfile; the daemons listen with the gtls driver in anon mode as
+//!   the rsyslog TLS how-to's server (RSA 2048 certificate made with certtool at start).
+//!   Configs: benches/configs/tls-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -52,6 +58,7 @@ enum Scenario {
     Baseline,
     Rules,
     Forward,
+    Tls,
 }
 
 /// Output files of the rules scenario (out01.log … out10.log).
@@ -93,13 +100,19 @@ fn main() {
         None | Some("baseline") => Scenario::Baseline,
         Some("rules") => Scenario::Rules,
         Some("forward") => Scenario::Forward,
+        Some("tls") => Scenario::Tls,
         Some(other) => {
-            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward)");
+            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward, tls)");
             std::process::exit(2);
         }
     };
     let rules = scenario == Scenario::Rules;
     let forward = scenario == Scenario::Forward;
+    let tls = scenario == Scenario::Tls;
+    let connections: usize = arg("--connections")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let daemons: Vec<Daemon> = vec![
         Daemon {
@@ -109,6 +122,8 @@ fn main() {
                 "rules-rsyslogd-default.conf"
             } else if forward {
                 "fwd-rsyslogd-default.conf"
+            } else if tls {
+                "tls-rsyslogd-default.conf"
             } else {
                 "rsyslogd-default.conf"
             },
@@ -120,6 +135,8 @@ fn main() {
                 "rules-rsyslogd-tuned.conf"
             } else if forward {
                 "fwd-rsyslogd-tuned.conf"
+            } else if tls {
+                "tls-rsyslogd-tuned.conf"
             } else {
                 "rsyslogd-tuned.conf"
             },
@@ -131,6 +148,8 @@ fn main() {
                 "rules-oxsyslogd.conf"
             } else if forward {
                 "fwd-oxsyslogd.conf"
+            } else if tls {
+                "tls-oxsyslogd.conf"
             } else {
                 "oxsyslogd.conf"
             },
@@ -163,11 +182,27 @@ fn main() {
             "rules"
         } else if forward {
             "forward"
+        } else if tls {
+            "tls"
         } else {
             "baseline"
         },
         payload.len()
     );
+    if tls {
+        match make_tls_certs() {
+            Ok(dir) => {
+                let _ = TLS_BENCH.set(TlsBench {
+                    certs: dir,
+                    connections,
+                });
+            }
+            Err(e) => {
+                eprintln!("e2e: cannot make the TLS certificates: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     // Rules scenario: what every file must hold, from an untimed calibration run.
     let expected: Vec<FileStat> = if rules {
         match run_rules_once(&daemons[0], &root, &payload, n, 0, None) {
@@ -224,6 +259,8 @@ fn main() {
         )
     } else if forward {
         format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf); the forwarder's CPU and RSS; medians\n\n")
+    } else if tls {
+        format!("# scenario tls: {n} messages over {connections} TLS connection(s) (gtls driver, anon, RSA 2048 certificate, rustls client in the harness) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     } else {
         format!("# {n} messages over one TCP connection into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     };
@@ -239,11 +276,16 @@ fn main() {
         format!("e2e-rules-{stamp}.txt")
     } else if forward {
         format!("e2e-forward-{stamp}.txt")
+    } else if tls {
+        format!("e2e-tls-c{connections}-{stamp}.txt")
     } else {
         format!("e2e-{stamp}.txt")
     });
     if std::fs::write(&file, &report).is_ok() {
         eprintln!("results written to {}", file.display());
+    }
+    if let Some(t) = TLS_BENCH.get() {
+        let _ = std::fs::remove_dir_all(&t.certs);
     }
 }
 
@@ -434,7 +476,14 @@ fn start_daemon_with(
         &conf_path,
         conf.replace("@DIR@", &dpath.display().to_string())
             .replace("@CONFIGS@", &configs.display().to_string())
-            .replace("@FWDPORT@", &fwd_port.unwrap_or(0).to_string()),
+            .replace("@FWDPORT@", &fwd_port.unwrap_or(0).to_string())
+            .replace(
+                "@CERTS@",
+                &TLS_BENCH
+                    .get()
+                    .map(|t| t.certs.display().to_string())
+                    .unwrap_or_default(),
+            ),
     )
     .map_err(|e| e.to_string())?;
     let child = Command::new(&d.bin)
@@ -478,6 +527,153 @@ fn spawn_sender(port: u16, payload: &[u8]) -> std::thread::JoinHandle<Result<(),
     })
 }
 
+/// The tls scenario's settings: the certificates' directory and the number of connections.
+struct TlsBench {
+    certs: PathBuf,
+    connections: usize,
+}
+
+static TLS_BENCH: std::sync::OnceLock<TlsBench> = std::sync::OnceLock::new();
+
+/// A CA and a server certificate (CN/SAN localhost, RSA 2048) made with certtool as the rsyslog
+/// TLS how-to does, in a directory kept for the process (ca.pem, cert.pem, key.pem).
+fn make_tls_certs() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!("oxsyslog-e2e-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let run = |args: &[&str]| -> Result<(), String> {
+        let o = Command::new("certtool")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .map_err(|e| format!("certtool: {e}"))?;
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "certtool {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ))
+        }
+    };
+    let write =
+        |name: &str, text: &str| std::fs::write(dir.join(name), text).map_err(|e| e.to_string());
+    write(
+        "ca.tmpl",
+        "cn = \"e2e CA\"\nexpiration_days = 30\nca\ncert_signing_key\n",
+    )?;
+    write(
+        "cert.tmpl",
+        "cn = \"localhost\"\ndns_name = \"localhost\"\nexpiration_days = 30\ntls_www_server\nsigning_key\nencryption_key\n",
+    )?;
+    run(&[
+        "--generate-privkey",
+        "--bits",
+        "2048",
+        "--outfile",
+        "ca-key.pem",
+    ])?;
+    run(&[
+        "--generate-self-signed",
+        "--load-privkey",
+        "ca-key.pem",
+        "--template",
+        "ca.tmpl",
+        "--outfile",
+        "ca.pem",
+    ])?;
+    run(&[
+        "--generate-privkey",
+        "--bits",
+        "2048",
+        "--outfile",
+        "key.pem",
+    ])?;
+    run(&[
+        "--generate-certificate",
+        "--load-privkey",
+        "key.pem",
+        "--load-ca-certificate",
+        "ca.pem",
+        "--load-ca-privkey",
+        "ca-key.pem",
+        "--template",
+        "cert.tmpl",
+        "--outfile",
+        "cert.pem",
+    ])?;
+    Ok(dir)
+}
+
+/// Sends the payload over `t.connections` TLS connections (rustls, trusting the bench CA),
+/// split at line boundaries, one thread each; the returned thread joins them.
+fn spawn_tls_senders(
+    port: u16,
+    payload: &[u8],
+    t: &TlsBench,
+) -> std::thread::JoinHandle<Result<(), String>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let ca = t.certs.join("ca.pem");
+    let k = t.connections;
+    // split at line boundaries into k parts
+    let mut parts = Vec::with_capacity(k);
+    let mut start = 0;
+    for i in 1..=k {
+        let mut end = if i == k {
+            payload.len()
+        } else {
+            (payload.len() * i / k).max(start)
+        };
+        while end < payload.len() && end > 0 && payload[end - 1] != b'\n' {
+            end += 1;
+        }
+        parts.push(payload[start..end].to_vec());
+        start = end;
+    }
+    std::thread::spawn(move || -> Result<(), String> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(&ca).map_err(|e| format!("{}: {e}", ca.display()))? {
+            roots
+                .add(c.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        let config = std::sync::Arc::new(
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+        );
+        let threads: Vec<_> = parts
+            .into_iter()
+            .map(|data| {
+                let config = config.clone();
+                std::thread::spawn(move || -> Result<(), String> {
+                    let name = ServerName::try_from("localhost").map_err(|e| e.to_string())?;
+                    let conn =
+                        rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
+                    let sock =
+                        TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+                    let mut s = rustls::StreamOwned::new(conn, sock);
+                    for chunk in data.chunks(256 * 1024) {
+                        s.write_all(chunk).map_err(|e| e.to_string())?;
+                    }
+                    s.flush().map_err(|e| e.to_string())?;
+                    s.conn.send_close_notify();
+                    let _ = s.flush();
+                    Ok(())
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().map_err(|_| "TLS sender panicked".to_string())??;
+        }
+        Ok(())
+    })
+}
+
 fn run_once(
     d: &Daemon,
     root: &Path,
@@ -491,7 +687,10 @@ fn run_once(
     let cpu0 = cpu_seconds(pid);
     let out = dpath.join("out.log");
     let t0 = Instant::now();
-    let sender = spawn_sender(port, payload);
+    let sender = match TLS_BENCH.get() {
+        Some(t) => spawn_tls_senders(port, payload, t),
+        None => spawn_sender(port, payload),
+    };
     let (mut off, mut lines) = (0u64, 0usize);
     let mut last_growth = Instant::now();
     while lines < n {

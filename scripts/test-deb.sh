@@ -24,6 +24,9 @@
 #    - goes back: oxsyslog installed afresh, then rsyslog over it: the config (with a local
 #      change) handed back, rsyslog's links and logrotate entry active, rsyslogd logging, and a
 #      purge of the removed oxsyslog leaves rsyslog's config alone.
+# 3. runs scripts/test-deb-systemd.sh: the same package under systemd as PID 1 of a bookworm
+#    container (Type=notify, the unit's aliases, syslog.socket across restarts and the upgrade,
+#    rotation through systemctl, the hardening at work).
 # dpkg-query formats and awk programs are single-quoted on purpose; `A && B || fail` is meant.
 # shellcheck disable=SC2016,SC2015
 
@@ -123,6 +126,22 @@ if [ ! -f "$tarball" ]; then
     tar -C "$b" -czf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
     rm -rf "$b"
 fi
+# piuparts (opt-in, OXSYSLOG_PIUPARTS=1: it runs `apt-get update` against the mirror in its
+# own copy of the cached root every time, and takes about 1.5 min): install and purge, with
+# its checks for files left behind or modified.
+if [ "${OXSYSLOG_PIUPARTS:-0}" = 1 ]; then
+    if ! command -v piuparts >/dev/null 2>&1; then
+        DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends piuparts \
+            </dev/null >/dev/null || fail "apt-get install piuparts"
+    fi
+    say "piuparts (install, purge) on the cached root"
+    rm -f "$cache/piuparts-last.log"
+    piuparts -b "$tarball" -d bookworm -m "$mirror" --no-upgrade-test -l "$cache/piuparts-last.log" "$deb" \
+        > /dev/null 2>&1 || { grep -E 'ERROR|FAIL' "$cache/piuparts-last.log" | head -20 >&2; fail "piuparts (log: $cache/piuparts-last.log)"; }
+    grep -q 'PASS: All tests' "$cache/piuparts-last.log" || fail "piuparts did not pass"
+    say "piuparts: PASS"
+fi
+
 say "unpacking the cached root"
 mkdir -p "$root"
 tar -C "$root" -xzf "$tarball"
@@ -200,6 +219,10 @@ say "installing rsyslog in the root (from the cached .debs)"
 apt_root install -y --no-download --no-install-recommends rsyslog > "$work/apt-rsyslog.log" 2>&1 \
     || { tail -20 "$work/apt-rsyslog.log" >&2; fail "apt-get install rsyslog in the root"; }
 [ -x "$root/usr/sbin/rsyslogd" ] || fail "rsyslogd not installed in the root"
+# debian/README.Debian (AppArmor) relies on this: Debian's rsyslog ships no AppArmor profile
+if in_root dpkg-query -L rsyslog | grep -q '^/etc/apparmor\.d/.'; then
+    fail "rsyslog now ships an AppArmor profile: revisit the AppArmor section of debian/README.Debian"
+fi
 
 # A local change to the conffile, and a snippet in rsyslog.d: both must survive and be used.
 printf '\n# local change (test-deb)\nlocal5.*\t\t\t/var/log/local5.log\n' >> "$root/etc/rsyslog.conf"
@@ -384,5 +407,11 @@ apt_root purge -y oxsyslog > "$work/apt-purge-ox2.log" 2>&1 || fail "apt-get pur
 [ "$(md5sum < "$root/etc/rsyslog.conf" 2>/dev/null)" = "$conf_md5" ] || fail "purging the removed oxsyslog deleted rsyslog's /etc/rsyslog.conf"
 [ ! -e "$root/etc/logrotate.d/oxsyslog.disabled" ] || fail "oxsyslog.disabled left after purge"
 say "back on rsyslog: config kept and handed back, its links and logrotate entry active, logging"
+
+# ---------------------------------------------------------------------------------------------
+# Under systemd (scripts/test-deb-systemd.sh: systemd as PID 1 of a bookworm container)
+# ---------------------------------------------------------------------------------------------
+
+bash scripts/test-deb-systemd.sh "$deb" "$deb_next" || fail "the systemd tier (scripts/test-deb-systemd.sh)"
 
 say "PASS ($(($(date +%s) - t0)) s)"

@@ -19,9 +19,6 @@ use crate::output::Output;
 use crate::parse::{InputFlags, ParseOptions};
 use crate::template::{RenderEnv, Templates};
 
-/// Batches the main queue holds before stream inputs wait (back-pressure).
-const QUEUE_BATCHES: usize = 64;
-
 /// How the daemon was started.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -39,6 +36,7 @@ pub struct Notices {
 
 struct NoticeInner {
     tx: Mutex<Option<mpsc::Sender<Batch>>>,
+    mq: Arc<crate::mainq::MainQueue>,
     parse: Arc<ParseOptions>,
     local_host: Arc<str>,
     /// `processInternalMessages` (rsyslog 8.2302's default: off, so internal messages go to
@@ -56,6 +54,7 @@ struct NoticeInner {
 impl Notices {
     fn new(
         tx: mpsc::Sender<Batch>,
+        mq: Arc<crate::mainq::MainQueue>,
         parse: Arc<ParseOptions>,
         local_host: Arc<str>,
         cfg: &Config,
@@ -80,6 +79,7 @@ impl Notices {
         Notices {
             inner: Arc::new(NoticeInner {
                 tx: Mutex::new(Some(tx)),
+                mq,
                 parse,
                 local_host,
                 process_internal,
@@ -160,10 +160,16 @@ impl Notices {
             return;
         };
         let Some(tx) = guard.as_ref() else { return };
-        let n = batch.len();
-        let size = crate::stats::enqueue_start(n, tx.capacity() == 0);
-        let res = tx.try_send(batch);
-        crate::stats::enqueue_done(n, size, res.is_ok(), res.is_err() && !tx.is_closed());
+        // internal messages never wait (rsyslog: eFLOWCTL_NO_DELAY)
+        let mq = &self.inner.mq;
+        let a = mq.admit_now(&mut batch, crate::mainq::InputKind::INTERNAL);
+        if a.kept > 0 {
+            match tx.try_send(batch) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => mq.channel_full(a.kept),
+                Err(mpsc::error::TrySendError::Closed(_)) => mq.release(a.kept),
+            }
+        }
     }
 
     /// Stops internal messages from holding the queue open at shutdown.
@@ -291,11 +297,17 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     Some(PValue::Array(a)) if a.len() == 1 => port_of(&i.loc, &a[0])?,
                     _ => return Err(located(&i.loc, "imtcp: one port is required")),
                 };
-                if let Some(PValue::Str(m)) = mget("streamDriver.mode") {
-                    if m != "0" {
-                        return Err(located(&i.loc, "imtcp: TLS (streamDriver.mode=\"1\") arrives with issue #8; refusing to start rather than listen in plain text"));
+                // TLS (src/tls/): a listener that cannot start is a fatal config error
+                let tls = match crate::tls::settings::for_imtcp(cfg, i)? {
+                    Some(ts) => {
+                        let (sc, warnings) = crate::tls::setup::server_config(&ts)?;
+                        for w in warnings {
+                            eprintln!("oxsyslogd: {w}");
+                        }
+                        Some(input::tcp::TlsListener::new(sc, ts.auth))
                     }
-                }
+                    None => None,
+                };
                 let addtl = match mget("AddtlFrameDelimiter") {
                     Some(PValue::Int(n)) if *n >= 0 && *n < 256 => Some(*n as u8),
                     _ => None,
@@ -323,6 +335,7 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                         },
                         name: name.clone(),
                         keepalive: mflag("KeepAlive", false),
+                        tls,
                     }),
                     name,
                     ruleset: rs,
@@ -430,6 +443,39 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
     Ok(out)
 }
 
+/// How an input meets a filling main queue (rsyslog's flow control types: imtcp and imklog
+/// are light-delayable, imfile full-delayable, the rest not delayable) and whether rsyslog
+/// knows its messages' severity before the queue (imtcp and imudp parse after it).
+fn input_kind(p: &PlannedInput) -> crate::mainq::InputKind {
+    use crate::mainq::{Flow, InputKind};
+    match &p.plan {
+        InputPlan::Tcp(_) => InputKind {
+            flow: Flow::Light,
+            severity_known: false,
+        },
+        InputPlan::Udp(_) => InputKind {
+            flow: Flow::NoDelay,
+            severity_known: false,
+        },
+        InputPlan::Ux(_) => InputKind::INTERNAL,
+        InputPlan::Other(_) => InputKind {
+            flow: match p.name.as_str() {
+                "imfile" => Flow::Full,
+                "imklog" => Flow::Light,
+                _ => Flow::NoDelay,
+            },
+            severity_known: true,
+        },
+    }
+}
+
+/// The rules thread's side of the main queue.
+struct MainQ {
+    q: Arc<crate::mainq::MainQueue>,
+    /// Per input index: severity known at enqueue (for dequeue-time discarding).
+    severity_known: Vec<bool>,
+}
+
 /// impstats' name and origin of an input's counter (rsyslog's statsobj names).
 fn stats_label(p: &PlannedInput) -> Option<(String, String)> {
     match &p.plan {
@@ -481,6 +527,10 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     // Input 0 is the daemon itself (internal messages).
     let mut input_rulesets = vec![default_rs];
     input_rulesets.extend(planned.iter().map(|p| p.ruleset));
+    // per input: whether rsyslog knows a message's severity in its main queue (src/mainq.rs)
+    let severity_known: Vec<bool> = std::iter::once(true)
+        .chain(planned.iter().map(|p| input_kind(p).severity_known))
+        .collect();
     env.input_names = std::iter::once("rsyslogd".to_string())
         .chain(planned.iter().map(|p| p.name.clone()))
         .collect();
@@ -496,9 +546,16 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
 
-    let (tx, rx) = mpsc::channel::<Batch>(QUEUE_BATCHES);
+    let mq = crate::mainq::MainQueue::new(crate::mainq::Settings::from_config(&cfg));
+    let (tx, rx) = mpsc::channel::<Batch>(mq.s.channel_batches());
     let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
-    let notices = Notices::new(tx.clone(), parse_opts.clone(), local_host.clone(), &cfg);
+    let notices = Notices::new(
+        tx.clone(),
+        mq.clone(),
+        parse_opts.clone(),
+        local_host.clone(),
+        &cfg,
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let hup = Arc::new(AtomicBool::new(false));
     let abandon = Arc::new(AtomicBool::new(false));
@@ -536,6 +593,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     _ => None,
                 },
                 repeat: input::repeat::enabled(&cfg),
+                mq: mq.clone(),
+                kind: input_kind(&p),
             };
             match p.plan {
                 InputPlan::Tcp(s) => {
@@ -612,11 +671,12 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         .map(|a| crate::output::gate::Gate::new(a, start))
         .collect();
     let worker = {
-        let (hup, abandon, pool, lost) = (
+        let (hup, abandon, pool, lost, mq) = (
             hup.clone(),
             abandon.clone(),
             pool.clone(),
             lost_at_shutdown.clone(),
+            mq.clone(),
         );
         std::thread::Builder::new()
             .name("oxsyslogd-rules".into())
@@ -633,6 +693,10 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     pool,
                     lost,
                     stats,
+                    MainQ {
+                        q: mq,
+                        severity_known,
+                    },
                 )
             })
             .map_err(|e| format!("cannot start the processing thread: {e}"))?
@@ -673,6 +737,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         std::process::id()
     ));
     let _ = stop_tx.send(true);
+    mq.close();
     rt.block_on(async {
         let all = futures_join(tasks);
         let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
@@ -720,16 +785,17 @@ fn process(
     pool: Arc<Mutex<Vec<Batch>>>,
     lost: Arc<AtomicU64>,
     stats: Option<Arc<crate::stats::Stats>>,
+    mq: MainQ,
 ) {
     let mut tally = stats.as_deref().map(crate::stats::Tally::new);
     let mut scratch = Vec::with_capacity(1024);
     let mut state = crate::filter::exec::State::default();
+    // what is left of rsyslog's current dequeue batch, and whether it discards
+    let (mut win_left, mut win_discard) = (0usize, false);
     while let Some(mut batch) = rx.blocking_recv() {
-        if stats.is_some() {
-            crate::stats::dequeued(batch.len());
-        }
         if abandon.load(Ordering::Relaxed) {
             lost.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            mq.q.release(batch.len());
             continue;
         }
         if hup.swap(false, Ordering::SeqCst) {
@@ -751,44 +817,88 @@ fn process(
             }
             continue;
         }
-        env.refresh_now();
-        // rsyslog resets script_error() and the suspended flag per batch (wtiResetExecState)
-        state.script_error = 0;
-        state.prev_suspended = false;
-        let now = crate::template::clock::now_unix().0;
-        for i in 0..batch.len() {
-            let m = batch.get(i);
-            // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
-            let idx = if m.m.input & input::repeat::DEFAULT_RULESET != 0 {
-                0
-            } else {
-                m.m.input
-            };
-            let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
-            let mut t = tally.as_mut();
-            if let Some(t) = t.as_deref_mut() {
-                if let Some(c) = t.inputs.get_mut(m.m.input as usize) {
-                    *c += 1;
+        // The batch is run in rsyslog's dequeue batches ("windows"): each starts at the
+        // queue size of the moment (queue.discardMark applies again to what it takes, as
+        // queue.c does when a worker dequeues) and holds at most queue.dequeueBatchSize
+        // messages; with dequeueBatchSize set, the actions end their batch at its end.
+        let len = batch.len();
+        let mut start = 0;
+        while start < len {
+            if win_left == 0 {
+                let size = mq.q.size();
+                win_left = mq.q.s.dequeue_window.min(size).max(1);
+                win_discard = mq.q.discarding_at(size);
+            }
+            // the chunk ends where the window is used up (discarded messages do not count,
+            // as in queue.c's dequeue loop) or with the batch
+            let mut end = len;
+            let mut nf = 0;
+            env.refresh_now();
+            // rsyslog resets script_error() and the suspended flag per batch (wtiResetExecState)
+            state.script_error = 0;
+            state.prev_suspended = false;
+            let now = crate::template::clock::now_unix().0;
+            for i in start..len {
+                let m = batch.get(i);
+                let mut t = tally.as_mut();
+                if let Some(t) = t.as_deref_mut() {
+                    if let Some(c) = t.inputs.get_mut(m.m.input as usize) {
+                        *c += 1;
+                    }
+                }
+                if win_discard
+                    && mq.q.discard_taken(
+                        m.m.severity,
+                        mq.severity_known
+                            .get(m.m.input as usize)
+                            .copied()
+                            .unwrap_or(true),
+                    )
+                {
+                    nf += 1;
+                    continue;
+                }
+                // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
+                let idx = if m.m.input & input::repeat::DEFAULT_RULESET != 0 {
+                    0
+                } else {
+                    m.m.input
+                };
+                let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
+                rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv, prev| {
+                    if !gates.get_mut(a).is_none_or(|g| g.admit(prev, now)) {
+                        return None;
+                    }
+                    let o = outputs.get_mut(a)?;
+                    o.process(mv, &env);
+                    if let Some(c) = t.as_deref_mut().and_then(|t| t.actions.get_mut(a)) {
+                        *c += 1;
+                    }
+                    Some(o.suspended_now())
+                });
+                win_left -= 1;
+                if win_left == 0 {
+                    end = i + 1;
+                    break;
                 }
             }
-            rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv, prev| {
-                if !gates.get_mut(a).is_none_or(|g| g.admit(prev, now)) {
-                    return None;
+            if end == len || mq.q.s.dequeue_batch.is_some() {
+                for o in outputs.iter_mut() {
+                    o.end_batch();
                 }
-                let o = outputs.get_mut(a)?;
-                o.process(mv, &env);
-                if let Some(c) = t.as_deref_mut().and_then(|t| t.actions.get_mut(a)) {
-                    *c += 1;
+                if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
+                    t.take_failed(&mut outputs);
+                    t.flush(s);
                 }
-                Some(o.suspended_now())
-            });
+            }
+            mq.q.discarded_at_dequeue(nf);
+            mq.q.release(end - start);
+            start = end;
         }
-        for o in outputs.iter_mut() {
-            o.end_batch();
-        }
-        if let (Some(t), Some(s)) = (tally.as_mut(), stats.as_deref()) {
-            t.take_failed(&mut outputs);
-            t.flush(s);
+        // every message went through its actions and the actions ended their batch:
+        // tell the input (imrelp acknowledges now; src/completion.rs)
+        if let Some(d) = batch.done.take() {
+            d.done();
         }
         batch.clear();
         if let Ok(mut p) = pool.lock() {

@@ -2,17 +2,21 @@
 //! (`oxsyslogd`, `oxaudit`) are thin front ends.
 
 pub mod audit;
+pub mod completion;
 pub mod config;
 pub mod engine;
 pub mod filter;
 pub mod input;
 pub mod json;
 pub mod leftover_queues;
+pub mod mainq;
 pub mod message;
 pub mod output;
 pub mod parse;
 pub mod privdrop;
+pub mod relp;
 pub mod runtime_support;
 pub mod stats;
 pub mod template;
+pub mod tls;
 pub mod vars;

@@ -84,7 +84,15 @@ fn main() -> ExitCode {
             if let Err(e) = &r {
                 eprintln!("{e}");
             }
-            r.is_ok()
+            // TLS listeners and actions: their files as the daemon reads them at start
+            let (tls_errors, tls_warnings) = oxsyslog::tls::setup::check_config(&loaded.config);
+            for w in &tls_warnings {
+                eprintln!("oxsyslogd: {w}");
+            }
+            for e in &tls_errors {
+                eprintln!("{e}");
+            }
+            r.is_ok() && tls_errors.is_empty()
         };
         if ok {
             eprintln!(

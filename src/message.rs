@@ -116,6 +116,9 @@ pub struct Batch {
     pub data: Vec<u8>,
     pub msgs: Vec<Message>,
     pub peers: Vec<Peer>,
+    /// Fired by the rules thread once every message of the batch went through its actions
+    /// (src/completion.rs; imrelp acknowledges then). `None` for other inputs.
+    pub done: Option<crate::completion::Completion>,
 }
 
 impl Batch {
@@ -124,6 +127,7 @@ impl Batch {
             data: Vec::with_capacity(bytes),
             msgs: Vec::with_capacity(msgs),
             peers: Vec::new(),
+            done: None,
         }
     }
 
@@ -132,6 +136,7 @@ impl Batch {
         self.data.clear();
         self.msgs.clear();
         self.peers.clear();
+        self.done = None;
     }
 
     pub fn len(&self) -> usize {

@@ -31,11 +31,12 @@ const GLOBALS: &[&str] = &[
     "parser.escapeControlCharactersCStyle",
     "parser.parseHostnameAndTag",
     "parser.permitSlashInProgramName",
-    // Only used by TLS listeners/actions, which are refused at start until issue #8.
+    // TLS listeners (imtcp) and actions (omfwd): src/tls/
     "defaultNetstreamDriver",
     "defaultNetstreamDriverCAFile",
     "defaultNetstreamDriverCertFile",
     "defaultNetstreamDriverKeyFile",
+    "netstreamDriverCaExtraFiles",
     "debug.onShutdown",
     "debug.logFile",
     "errorMessagesToStderr.maxNumber",
@@ -49,10 +50,26 @@ const GLOBALS: &[&str] = &[
     "privdrop.group.keepSupplemental",
     // suspension messages of omfwd's action queues (src/output/actq.rs)
     "action.reportSuspension",
+    "action.reportSuspensionContinuation",
 ];
 
-/// main_queue() parameters honoured.
-const MAIN_QUEUE: &[&str] = &["queue.timeoutShutdown"];
+/// main_queue() parameters honoured (src/mainq.rs, src/engine.rs).
+const MAIN_QUEUE: &[&str] = &[
+    "queue.timeoutShutdown",
+    "queue.size",
+    "queue.dequeueBatchSize",
+    "queue.timeoutEnqueue",
+    "queue.discardMark",
+    "queue.discardSeverity",
+    "queue.lightDelayMark",
+    "queue.fullDelayMark",
+    // queue.c uses the water marks only for a disk-assisted queue (`bIsDA`), and
+    // queue.filename is refused: no effect, as in rsyslog
+    "queue.highWatermark",
+    "queue.lowWatermark",
+    // only decides when queue.c starts another worker; the main queue has one
+    "queue.workerThreadMinimumMessages",
+];
 
 /// Module-level parameters honoured, per module.
 const MODULE_PARAMS: &[(&str, &[&str])] = &[
@@ -86,7 +103,14 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
             "maxFrameSize",
             "discardTruncatedMsg",
             "SupportOctetCountedFraming",
+            // TLS (src/tls/, src/input/tcp.rs)
             "StreamDriver.Mode",
+            "StreamDriver.Name",
+            "StreamDriver.AuthMode",
+            "StreamDriver.PrioritizeSAN",
+            "StreamDriver.permitExpiredCerts",
+            "StreamDriver.CheckExtendedKeyPurpose",
+            "PermittedPeer",
         ],
     ),
     (
@@ -141,6 +165,10 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("omfwd", &["template"]),
+    // imrelp/omrelp (src/input/relp.rs, src/output/relp.rs): no module parameter is
+    // honoured yet (the module-wide `ruleset` and TLS library are refused)
+    ("imrelp", &[]),
+    ("omrelp", &[]),
     (
         "omfile",
         &[
@@ -176,7 +204,17 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "discardTruncatedMsg",
             "KeepAlive",
             "defaultTZ",
+            // TLS (src/tls/, src/input/tcp.rs)
             "StreamDriver.Mode",
+            "StreamDriver.Name",
+            "StreamDriver.AuthMode",
+            "StreamDriver.CAFile",
+            "StreamDriver.CertFile",
+            "StreamDriver.KeyFile",
+            "StreamDriver.PrioritizeSAN",
+            "StreamDriver.permitExpiredCerts",
+            "StreamDriver.CheckExtendedKeyPurpose",
+            "PermittedPeer",
         ],
     ),
     (
@@ -251,6 +289,10 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "flushInterval",
             "dynaFile",
             "dynaFileCacheSize",
+            // how long an omfile whose file cannot be opened stays suspended
+            // (src/output/file.rs); dynafiles do not suspend, as rsyslog's default
+            // dynafile.donotsuspend="on"
+            "action.resumeInterval",
         ],
     ),
     ("ompipe", &["type", "pipe", "template"]),
@@ -340,7 +382,53 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "fileCreateMode",
         ],
     ),
+    (
+        "imrelp",
+        &[
+            // src/input/relp.rs (TLS parameters stay refused)
+            "type",
+            "port",
+            "address",
+            "name",
+            "ruleset",
+            "maxDataSize",
+            "oversizeMode",
+            "flowControl",
+            "keepAlive",
+            "keepAlive.probes",
+            "keepAlive.time",
+            "keepAlive.interval",
+        ],
+    ),
     ("omdiscard", &["type"]),
+    (
+        "omrelp",
+        &[
+            // src/output/relp.rs, relp_client.rs (TLS and localClientIp stay refused)
+            "type",
+            "target",
+            "port",
+            "template",
+            "timeout",
+            "conn.timeout",
+            "windowSize",
+            "rebindInterval",
+            // the action queue and its worker, as omfwd's (src/output/actq.rs)
+            "queue.type",
+            "queue.size",
+            "queue.dequeueBatchSize",
+            "queue.timeoutEnqueue",
+            "queue.timeoutShutdown",
+            "queue.discardMark",
+            "queue.discardSeverity",
+            "queue.workerThreads",
+            "queue.highWatermark",
+            "queue.lowWatermark",
+            "action.resumeRetryCount",
+            "action.resumeInterval",
+            "action.reportSuspension",
+        ],
+    ),
     (
         "omfwd",
         &[
@@ -359,6 +447,28 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "rebindInterval",
             "resendLastMSGOnReconnect",
             "udp.sendDelay",
+            // UDP socket options (fwd_net.rs `UdpOptions`); `address` and `ipfreebind` only
+            // matter for UDP in rsyslog too, `device` with TCP is refused in fwd.rs
+            "address",
+            "device",
+            "ipfreebind",
+            "udp.sendbuf",
+            "udp.sendToAll",
+            // applied by the action queue's worker (src/output/actq.rs)
+            "ratelimit.interval",
+            "ratelimit.burst",
+            // TLS (src/tls/, src/output/fwd_tls.rs)
+            "StreamDriver",
+            "StreamDriverMode",
+            "StreamDriverAuthMode",
+            "StreamDriverPermittedPeers",
+            "StreamDriver.CAFile",
+            "StreamDriver.CertFile",
+            "StreamDriver.KeyFile",
+            "StreamDriver.RemoteSNI",
+            "StreamDriver.PrioritizeSAN",
+            "StreamDriver.permitExpiredCerts",
+            "StreamDriver.CheckExtendedKeyPurpose",
             // the action queue in memory and its worker (src/output/actq.rs); a queue.type
             // other than Direct/LinkedList/FixedArray is refused there
             "queue.type",
@@ -377,6 +487,10 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "action.resumeRetryCount",
             "action.resumeInterval",
             "action.reportSuspension",
+            // src/output/actq.rs
+            "action.resumeIntervalMax",
+            "action.reportSuspensionContinuation",
+            "queue.timeoutActionCompletion",
         ],
     ),
 ];
@@ -523,15 +637,21 @@ mod tests {
         assert!(e.contains("queue.type"), "{e}");
     }
 
-    /// Our main queue never discards by severity (impstats' `discarded.nf` stays 0, as in
-    /// rsyslog with its default discardSeverity 8), so every way to ask for that is refused.
+    /// The main queue discards by severity at its mark (src/mainq.rs); an omfile action has
+    /// no queue here, so asking it to discard is refused.
     #[test]
-    fn queue_discard_marks_are_refused() {
+    fn queue_discard_marks_main_queue_honoured_omfile_refused() {
+        for conf in [
+            "main_queue(queue.discardMark=\"10\" queue.size=\"20\")\n",
+            "main_queue(queue.discardSeverity=\"4\")\n",
+            "$MainMsgQueueDiscardMark 10\n",
+            "$MainMsgQueueDiscardSeverity 4\n",
+            "$MainMsgQueueSize 1000\n$MainMsgQueueTimeoutEnqueue 0\n$MainMsgQueueDequeueBatchSize 32\n",
+            "main_queue(queue.lightDelayMark=\"700\" queue.fullDelayMark=\"900\" queue.highWatermark=\"800\" queue.lowWatermark=\"200\" queue.workerThreadMinimumMessages=\"100\" queue.size=\"1000\")\n",
+        ] {
+            start_check(&format!("{conf}*.* /tmp/y\n")).unwrap();
+        }
         for (conf, at) in [
-            ("main_queue(queue.discardMark=\"10\")\n", "t.conf:1:12:"),
-            ("main_queue(queue.discardSeverity=\"4\")\n", "t.conf:1:12:"),
-            ("$MainMsgQueueDiscardMark 10\n", "t.conf:1:1:"),
-            ("$MainMsgQueueDiscardSeverity 4\n", "t.conf:1:1:"),
             (
                 "*.* action(type=\"omfile\" file=\"/tmp/x\" queue.discardMark=\"5\")\n",
                 "t.conf:1:",
@@ -556,7 +676,7 @@ mod tests {
         for (conf, at) in [
             ("main_queue(queue.type=\"Disk\")\n", "t.conf:1:12:"),
             ("main_queue(queue.workerThreads=\"2\")\n", "t.conf:1:12:"),
-            ("main_queue(queue.size=\"1000\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.filename=\"q\")\n", "t.conf:1:12:"),
         ] {
             let e = start_check(&format!("{conf}*.* /tmp/y\n")).unwrap_err();
             assert!(e.starts_with(at), "{conf}: {e}");
@@ -567,5 +687,11 @@ mod tests {
     fn implemented_settings_start() {
         start_check("global(privdrop.user.name=\"root\" privdrop.group.id=\"1\")\n$PrivDropToUserID 0\nmodule(load=\"imklog\" logPath=\"/x\" parseKernelTimestamp=\"on\")\nmodule(load=\"immark\" interval=\"1\")\n*.* /tmp/x\n").unwrap();
         start_check("module(load=\"imtcp\" MaxSessions=\"10\")\ninput(type=\"imtcp\" port=\"0\" listenPortFileName=\"/tmp/p\")\n$FileOwner root\n$FileCreateMode 0640\n*.* -/tmp/x;RSYSLOG_TraditionalFileFormat\n").unwrap();
+        // TLS (src/tls/): every parameter the driver enforces, in all three forms
+        start_check("global(defaultNetstreamDriver=\"gtls\" defaultNetstreamDriverCAFile=\"/dev/null\")\nmodule(load=\"imtcp\" StreamDriver.Name=\"ossl\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"x509/name\" PermittedPeer=[\"*.example.net\"] StreamDriver.PrioritizeSAN=\"on\" StreamDriver.permitExpiredCerts=\"warn\" StreamDriver.CheckExtendedKeyPurpose=\"on\")\ninput(type=\"imtcp\" port=\"0\" StreamDriver.CAFile=\"/dev/null\" StreamDriver.CertFile=\"/dev/null\" StreamDriver.KeyFile=\"/dev/null\")\n*.* action(type=\"omfwd\" target=\"h\" protocol=\"tcp\" StreamDriver=\"gtls\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/fingerprint\" StreamDriverPermittedPeers=\"SHA1:AA\" StreamDriver.CAFile=\"/dev/null\" StreamDriver.CertFile=\"/dev/null\" StreamDriver.KeyFile=\"/dev/null\" StreamDriver.RemoteSNI=\"x\")\n$ActionSendStreamDriverMode 1\n$ActionSendStreamDriverAuthMode anon\n*.* @@h:1\n").unwrap();
+        let e =
+            start_check("module(load=\"imtcp\" StreamDriver.TlsVerifyDepth=\"3\")\n*.* /tmp/x\n")
+                .unwrap_err();
+        assert!(e.contains("TlsVerifyDepth"), "{e}");
     }
 }

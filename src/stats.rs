@@ -1,9 +1,9 @@
 //! Counters for impstats (rsyslog's statsobj): per input `submitted`; per action
 //! `processed`, `failed` (messages the output lost) and `suspended`/`suspended.duration`/
-//! `resumed`; the main queue's `size`, `enqueued`, `full`, `discarded.full` and `maxqsize`
-//! (rsyslog's queue.c, counted in messages); omfwd's `bytes.sent` and its action queues'
-//! counters, which src/output registers itself. Only allocated when impstats is loaded. Inputs
-//! count whole batches when they hand them to the queue (`enqueue_start`/`enqueue_done`); the
+//! `resumed`; the main queue's `size`, `enqueued`, `full`, `discarded.full`, `discarded.nf`
+//! and `maxqsize` (rsyslog's queue.c, counted in messages, kept by src/mainq.rs); omfwd's
+//! `bytes.sent` and its action queues' counters, which src/output registers itself. Only
+//! allocated when impstats is loaded. The
 //! processing thread counts into plain local arrays and adds them here once per batch, so the
 //! hot path pays nothing when impstats is off and a few atomics per batch when on.
 
@@ -38,14 +38,6 @@ pub struct Stats {
     /// Indexed like the engine's input table (0 = the daemon's internal messages, no line).
     pub inputs: Vec<Counter>,
     pub actions: Vec<Counter>,
-    /// Main queue: messages handed to it and not yet taken by the rules thread.
-    pub size: AtomicU64,
-    pub enqueued: AtomicU64,
-    /// Times an input found the queue full.
-    pub full: AtomicU64,
-    /// Messages dropped because the queue was full (datagram inputs do not wait).
-    pub discarded_full: AtomicU64,
-    pub maxqsize: AtomicU64,
 }
 
 /// One statistics object: name, origin, counters.
@@ -133,48 +125,16 @@ pub fn init(cfg: &Config, inputs: Vec<Option<(String, String)>>) -> Option<Arc<S
             Counter::new(name, "core.action")
         })
         .collect();
-    let s = Arc::new(Stats {
-        inputs,
-        actions,
-        size: AtomicU64::new(0),
-        enqueued: AtomicU64::new(0),
-        full: AtomicU64::new(0),
-        discarded_full: AtomicU64::new(0),
-        maxqsize: AtomicU64::new(0),
-    });
+    let s = Arc::new(Stats { inputs, actions });
     let _ = STATS.set(s.clone());
     STATS.get().cloned()
 }
 
-/// Before `n` messages are handed to the main queue (so the rules thread never takes more
-/// than was counted); `full`: the queue has no room. Returns the queue size with them.
-pub fn enqueue_start(n: usize, full: bool) -> u64 {
-    let Some(s) = STATS.get() else { return 0 };
-    if full {
-        s.full.fetch_add(1, Ordering::Relaxed);
-    }
-    s.size.fetch_add(n as u64, Ordering::Relaxed) + n as u64
-}
-
-/// After the hand-over of `n` messages: `ok` they are queued (`size`: what `enqueue_start`
-/// returned), else taken back, `discarded` because the queue was full.
-pub fn enqueue_done(n: usize, size: u64, ok: bool, discarded: bool) {
-    let Some(s) = STATS.get() else { return };
-    if ok {
-        s.enqueued.fetch_add(n as u64, Ordering::Relaxed);
-        s.maxqsize.fetch_max(size, Ordering::Relaxed);
-    } else {
-        s.size.fetch_sub(n as u64, Ordering::Relaxed);
-        if discarded {
-            s.discarded_full.fetch_add(n as u64, Ordering::Relaxed);
-        }
-    }
-}
-
-/// The rules thread took `n` messages off the main queue.
-pub fn dequeued(n: usize) {
-    if let Some(s) = STATS.get() {
-        s.size.fetch_sub(n as u64, Ordering::Relaxed);
+/// `n` messages of input `input` that the main queue discarded at enqueue (they count as
+/// submitted, as rsyslog's inputs count before they enqueue).
+pub fn submitted_discarded(input: u16, n: usize) {
+    if let Some(c) = STATS.get().and_then(|s| s.inputs.get(input as usize)) {
+        c.value.fetch_add(n as u64, Ordering::Relaxed);
     }
 }
 
@@ -318,21 +278,25 @@ impl Stats {
         for o in out {
             emit(format_obj(o, json));
         }
-        // size and maxqsize are not resettable (CTR_FLAG_NONE in queue.c).
+        // the main queue's counters (src/mainq.rs); size and maxqsize are not resettable
+        // (CTR_FLAG_NONE in queue.c)
+        let zero = AtomicU64::new(0);
+        let (size, c) = match crate::mainq::get() {
+            Some(q) => (q.size() as u64, Some(&q.counters)),
+            None => (0, None),
+        };
+        let ctr = |f: fn(&crate::mainq::Counters) -> &AtomicU64| c.map_or(&zero, f);
         emit(format_obj(
             (
                 "main Q".into(),
                 "core.queue".into(),
                 vec![
-                    ("size", self.size.load(Ordering::Relaxed)),
-                    ("enqueued", take(&self.enqueued)),
-                    ("full", take(&self.full)),
-                    ("discarded.full", take(&self.discarded_full)),
-                    // queue.c counts here messages dropped at queue.discardMark by
-                    // severity (>= queue.discardSeverity, default 8: never); both settings
-                    // are refused at start (src/runtime_support.rs), so this is always 0
-                    ("discarded.nf", 0),
-                    ("maxqsize", self.maxqsize.load(Ordering::Relaxed)),
+                    ("size", size),
+                    ("enqueued", take(ctr(|c| &c.enqueued))),
+                    ("full", take(ctr(|c| &c.full))),
+                    ("discarded.full", take(ctr(|c| &c.discarded_full))),
+                    ("discarded.nf", take(ctr(|c| &c.discarded_nf))),
+                    ("maxqsize", ctr(|c| &c.maxqsize).load(Ordering::Relaxed)),
                 ],
             ),
             json,

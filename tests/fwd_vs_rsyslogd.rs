@@ -680,7 +680,7 @@ fn disk_queue_and_worker_threads_are_refused_at_start() {
             "queue.type=\"LinkedList\" queue.workerThreads=\"2\"",
             "queue.workerThreads",
         ),
-        ("udp.sendToAll=\"on\"", "udp.sendToAll"),
+        ("conErrSkip=\"2\"", "conErrSkip"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut d = start(
@@ -1068,4 +1068,229 @@ fn impstats_objects_of_forwarding_like_rsyslogd() {
         t.join("\n"),
         o.join("\n")
     );
+}
+
+/// `resendLastMSGOnReconnect` after a write that failed: the receiver resets the connection
+/// (SO_LINGER 0: an RST, no end-of-stream a peek would see first) after the first message, so
+/// the sender's next write fails; what each new connection then receives (the last message
+/// again or not, and the new ones) must be the same as with rsyslogd, with and without the
+/// option.
+#[test]
+fn resend_after_failed_write_like_rsyslogd() {
+    resend_after_reset(false);
+}
+
+/// The same with messages longer than rsyslog's 16 KiB send buffer: each is written as
+/// it comes (omfwd.c `TCPSendFrame`), so the failed write happens inside tcpclt.c's `Send`,
+/// whose one retry reconnects and resends the last message first.
+#[test]
+fn resend_after_failed_write_of_long_messages_like_rsyslogd() {
+    resend_after_reset(true);
+}
+
+fn resend_after_reset(long: bool) {
+    fn run(bin: &str, resend: bool, long: bool) -> Vec<Vec<usize>> {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = start(
+            bin,
+            dir.path(),
+            &format!(
+                "global(maxMessageSize=\"64k\")\n{}",
+                sender_conf(&format!(
+                    "template(name=\"t\" type=\"string\" string=\"%msg%{}\\n\")\n*.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{port}\" protocol=\"tcp\" resendLastMSGOnReconnect=\"{}\" action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\" template=\"t\")\n",
+                    if long { "%msg%".repeat(600) } else { String::new() },
+                    if resend { "on" } else { "off" }
+                ))
+            ),
+        );
+        let sport = port_file(&d, "sport");
+        let mut conns = Vec::new();
+        feed(sport, 0..1, 1, Duration::ZERO);
+        let (mut c, _) = l.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut data = Vec::new();
+        let mut b = [0u8; 4096];
+        while !data.ends_with(b"\n") {
+            let n = c.read(&mut b).unwrap();
+            data.extend_from_slice(&b[..n]);
+        }
+        conns.push(seqs(&data));
+        // reset, not close: the sender only learns it when it writes
+        nix::sys::socket::setsockopt(
+            &c,
+            nix::sys::socket::sockopt::Linger,
+            &libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            },
+        )
+        .unwrap();
+        drop(c);
+        std::thread::sleep(Duration::from_millis(300));
+        feed(sport, 1..3, 1, Duration::from_millis(300));
+        l.set_nonblocking(false).unwrap();
+        let t = Instant::now();
+        // every connection that comes within 4 s, in order
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            while let Ok((mut c, _)) = l.accept() {
+                c.set_read_timeout(Some(Duration::from_millis(1500)))
+                    .unwrap();
+                let mut data = Vec::new();
+                let mut b = [0u8; 4096];
+                while let Ok(n) = c.read(&mut b) {
+                    if n == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&b[..n]);
+                }
+                if tx.send(seqs(&data)).is_err() {
+                    return;
+                }
+            }
+        });
+        while t.elapsed() < Duration::from_secs(4) {
+            if let Ok(s) = rx.recv_timeout(Duration::from_millis(100)) {
+                conns.push(s);
+            }
+        }
+        assert!(d.stop());
+        conns
+    }
+    for resend in [true, false] {
+        let theirs = run(RSYSLOGD, resend, long);
+        let ours = run(OX, resend, long);
+        eprintln!("resendLastMSGOnReconnect={resend}: rsyslogd {theirs:?}, oxsyslogd {ours:?}");
+        assert!(theirs.len() > 1, "rsyslogd did not reconnect: {theirs:?}");
+        assert_eq!(theirs, ours, "resendLastMSGOnReconnect={resend}");
+    }
+}
+
+/// omfwd's UDP socket options against rsyslogd: `address` binds the source address (the
+/// receiver sees 127.0.0.2), with `udp.sendbuf` and `device="lo"` set; the datagrams and
+/// their source address must be the same for both daemons.
+#[test]
+fn udp_source_address_like_rsyslogd() {
+    fn run(bin: &str) -> Vec<(std::net::IpAddr, Vec<u8>)> {
+        let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+        r.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let port = r.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = start(
+            bin,
+            dir.path(),
+            &sender_conf(&format!(
+                "*.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{port}\" protocol=\"udp\" address=\"127.0.0.2\" udp.sendbuf=\"262144\" device=\"lo\" ipfreebind=\"0\")\n"
+            )),
+        );
+        let sport = port_file(&d, "sport");
+        feed(sport, 0..5, 1, Duration::from_millis(50));
+        let mut got = Vec::new();
+        let mut b = vec![0u8; 65536];
+        let t = Instant::now();
+        while got.len() < 5 && t.elapsed() < Duration::from_secs(10) {
+            if let Ok((n, from)) = r.recv_from(&mut b) {
+                got.push((from.ip(), b[..n].to_vec()));
+            }
+        }
+        assert!(d.stop());
+        got
+    }
+    let theirs = run(RSYSLOGD);
+    let ours = run(OX);
+    assert_eq!(theirs.len(), 5, "rsyslogd sent {theirs:?}");
+    assert_eq!(theirs[0].0.to_string(), "127.0.0.2");
+    assert_eq!(ours, theirs);
+}
+
+/// omfwd's `ratelimit.interval`/`ratelimit.burst` against rsyslogd: 20 messages at once with
+/// at most 5 per 10 s: the receiver gets the same 5 from both daemons.
+#[test]
+fn ratelimit_like_rsyslogd() {
+    fn run(bin: &str) -> Vec<usize> {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = start(
+            bin,
+            dir.path(),
+            &sender_conf(&format!(
+                "*.* action(type=\"omfwd\" target=\"127.0.0.1\" port=\"{port}\" protocol=\"tcp\" ratelimit.interval=\"10\" ratelimit.burst=\"5\")\n"
+            )),
+        );
+        let sport = port_file(&d, "sport");
+        feed(sport, 0..20, 20, Duration::ZERO);
+        let (mut c, _) = l.accept().unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(1500)))
+            .unwrap();
+        let mut data = Vec::new();
+        let mut b = [0u8; 4096];
+        while let Ok(n) = c.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&b[..n]);
+        }
+        assert!(d.stop());
+        seqs(&data)
+    }
+    let theirs = run(RSYSLOGD);
+    let ours = run(OX);
+    assert_eq!(theirs, (0..5).collect::<Vec<_>>(), "rsyslogd");
+    assert_eq!(ours, theirs);
+}
+
+/// `action.resumeIntervalMax` caps a suspension (action.c `actionSuspend`): a dead target
+/// with `resumeInterval="30"` and `resumeIntervalMax="4"` is suspended for 4 s by oxsyslogd.
+/// rsyslogd 8.2302 ignores the parameter (action.c compares the lower-cased name with
+/// "action.resumeintervalMax") and suspends for 30 s: a deliberate difference (README); the
+/// rest of the counters is the same.
+#[test]
+fn resume_interval_max_caps_suspension_rsyslogd_ignores_it() {
+    fn run(bin: &str) -> (serde_json::Value, serde_json::Value) {
+        let dead = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = start(
+            bin,
+            dir.path(),
+            &sender_conf(&format!(
+                "module(load=\"impstats\" interval=\"1\" format=\"json\" log.syslog=\"off\" log.file=\"{}/stats\")\n\
+                 *.* action(type=\"omfwd\" name=\"dead\" target=\"127.0.0.1\" port=\"{dead}\" protocol=\"tcp\" action.resumeInterval=\"30\" action.resumeIntervalMax=\"4\" action.reportSuspensionContinuation=\"off\")\n",
+                dir.path().display()
+            )),
+        );
+        let sport = port_file(&d, "sport");
+        feed(sport, 0..5, 5, Duration::ZERO);
+        let t = Instant::now();
+        let dead_obj = || -> Option<serde_json::Value> {
+            let text = std::fs::read_to_string(dir.path().join("stats")).unwrap_or_default();
+            text.lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l[l.find('{')?..]).ok())
+                .find(|v| v["name"] == "dead" && v["suspended"] == 1)
+        };
+        let got = loop {
+            if let Some(v) = dead_obj() {
+                break v;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{}", d.stderr());
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(d.stop());
+        (got["suspended.duration"].clone(), got["failed"].clone())
+    }
+    let theirs = run(RSYSLOGD);
+    let ours = run(OX);
+    assert_eq!(
+        theirs.0, 30,
+        "rsyslogd 8.2302 ignores resumeIntervalMax: {theirs:?}"
+    );
+    assert_eq!(ours.0, 4, "oxsyslogd: {ours:?}");
+    assert_eq!(ours.1, theirs.1, "failed");
 }

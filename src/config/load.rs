@@ -400,6 +400,7 @@ impl Loader {
                     return;
                 }
                 self.main_queue_seen = true;
+                self.cfg.main_queue_object = true;
                 let p = self.check_params("main_queue()", &params, &[objects::QUEUE], loc);
                 for s in p.0 {
                     self.cfg.main_queue.set(s.name, s.value, s.loc);

@@ -248,6 +248,9 @@ pub const DEFAULT_RULESET: &str = "RSYSLOG_DefaultRuleset";
 pub struct Config {
     pub globals: Params,
     pub main_queue: Params,
+    /// Whether a `main_queue()` object was given (rsyslog then uses its ruleset-queue
+    /// defaults instead of the legacy main queue's, src/mainq.rs).
+    pub main_queue_object: bool,
     pub modules: Vec<ModuleLoad>,
     pub inputs: Vec<Input>,
     pub templates: Vec<Template>,

@@ -11,6 +11,7 @@ pub mod klog;
 pub mod mark;
 pub mod pstats;
 pub mod ratelimit;
+pub mod relp;
 pub mod repeat;
 pub mod tcp;
 pub mod udp;
@@ -49,6 +50,9 @@ pub struct Ctx {
     pub acl: Option<Arc<acl::Acl>>,
     /// `$RepeatedMsgReduction on` (src/input/repeat.rs).
     pub repeat: bool,
+    /// The main queue's admission rules (src/mainq.rs) and this input's kind for them.
+    pub mq: Arc<crate::mainq::MainQueue>,
+    pub kind: crate::mainq::InputKind,
 }
 
 impl Ctx {
@@ -78,48 +82,99 @@ impl Ctx {
         crate::parse::push_message(batch, raw, &rx, &self.flags, &self.parse);
     }
 
-    /// Hands a full batch on, waiting while the queue is full (stream inputs).
-    pub async fn send(&self, batch: Batch) -> bool {
+    /// Hands a full batch on as the main queue admits it (src/mainq.rs): stream inputs
+    /// wait as their flow control and `queue.timeoutEnqueue` say, then what does not fit is
+    /// dropped and counted (`discarded.full`). False when the queue is closed.
+    pub async fn send(&self, mut batch: Batch) -> bool {
         if batch.is_empty() {
             self.recycle(batch);
             return true;
         }
         let n = batch.len();
-        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
-        let ok = self.tx.send(batch).await.is_ok();
-        crate::stats::enqueue_done(n, size, ok, false);
-        ok
+        let mut h = Hand {
+            ctx: self,
+            open: true,
+        };
+        let a = self.mq.admit(&mut batch, self.kind, true, &mut h).await;
+        if a.kept < n {
+            crate::stats::submitted_discarded(self.input, n - a.kept);
+        }
+        if batch.is_empty() {
+            self.recycle(batch);
+            return h.open && !self.tx.is_closed();
+        }
+        h.handoff_now(batch).await;
+        h.open
     }
 
-    /// Hands a batch on without waiting; counts its messages as dropped when the queue is
-    /// full (datagram inputs, as rsyslog does for UDP).
-    pub fn try_send(&self, batch: Batch) {
+    /// Hands a batch on without waiting; what does not fit is dropped and counted
+    /// (datagram inputs: a receive loop never stalls).
+    pub fn try_send(&self, mut batch: Batch) {
         if batch.is_empty() {
             self.recycle(batch);
             return;
         }
         let n = batch.len();
-        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
-        match self.tx.try_send(batch) {
-            Ok(()) => crate::stats::enqueue_done(n, size, true, false),
-            Err(mpsc::error::TrySendError::Full(b)) => {
-                crate::stats::enqueue_done(n, size, false, true);
-                self.dropped.fetch_add(b.len() as u64, Ordering::Relaxed);
-                self.recycle(b);
+        let a = self.mq.admit_now(&mut batch, self.kind);
+        let mut dropped = n - a.kept;
+        if dropped > 0 {
+            crate::stats::submitted_discarded(self.input, dropped);
+        }
+        if a.kept > 0 {
+            match self.tx.try_send(batch) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(b)) => {
+                    self.mq.channel_full(a.kept);
+                    crate::stats::submitted_discarded(self.input, a.kept);
+                    dropped += a.kept;
+                    self.recycle(b);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => self.mq.release(a.kept),
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                crate::stats::enqueue_done(n, size, false, false)
+        } else {
+            self.recycle(batch);
+        }
+        let full = dropped - a.discarded_nf;
+        if full > 0 {
+            self.dropped.fetch_add(full as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Hands a batch on from a blocking thread of the runtime (imklog), as `send`.
+    pub fn blocking_send(&self, batch: Batch) -> bool {
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => h.block_on(self.send(batch)),
+            // outside the runtime (not in the daemon): admit without waiting
+            Err(_) => {
+                let mut batch = batch;
+                let a = self.mq.admit_now(&mut batch, self.kind);
+                if a.kept == 0 {
+                    return true;
+                }
+                let ok = self.tx.blocking_send(batch).is_ok();
+                if !ok {
+                    self.mq.release(a.kept);
+                }
+                ok
             }
         }
     }
 
-    /// Hands a batch on from a blocking thread (imklog), waiting while the queue is full.
-    pub fn blocking_send(&self, batch: Batch) -> bool {
+    /// The main queue's channel, bounded in batches (mainq::Settings::channel_batches): an
+    /// admitted batch is within `queue.size`, so it waits there for room (back-pressure)
+    /// and is never dropped for the batch bound. False when the queue is closed.
+    async fn hand(&self, batch: Batch) -> bool {
         let n = batch.len();
-        let size = crate::stats::enqueue_start(n, self.tx.capacity() == 0);
-        let ok = self.tx.blocking_send(batch).is_ok();
-        crate::stats::enqueue_done(n, size, ok, false);
-        ok
+        match self.tx.reserve().await {
+            Ok(permit) => {
+                permit.send(batch);
+                true
+            }
+            Err(_) => {
+                self.mq.release(n);
+                false
+            }
+        }
     }
 
     pub fn recycle(&self, mut b: Batch) {
@@ -163,6 +218,7 @@ pub trait Source: Send {
 pub fn plan_instance(i: &Input, cfg: &Config) -> Result<Option<Box<dyn Source>>, String> {
     match i.module {
         "imfile" => Ok(Some(Box::new(file::plan(i, cfg)?))),
+        "imrelp" => Ok(Some(Box::new(relp::plan(i, cfg)?))),
         _ => Ok(None),
     }
 }
@@ -175,5 +231,29 @@ pub fn plan_module(m: &ModuleLoad, cfg: &Config) -> Result<Option<Box<dyn Source
         "immark" => Ok(Some(Box::new(mark::plan(m, cfg)?))),
         "impstats" => Ok(Some(Box::new(pstats::plan(m, cfg)?))),
         _ => Ok(None),
+    }
+}
+
+/// Hands the admitted part of a batch on while the rest waits for the queue.
+struct Hand<'a> {
+    ctx: &'a Ctx,
+    /// The queue is still open.
+    open: bool,
+}
+
+impl Hand<'_> {
+    async fn handoff_now(&mut self, batch: Batch) {
+        if !batch.is_empty() && !self.ctx.hand(batch).await {
+            self.open = false;
+        }
+    }
+}
+
+impl crate::mainq::Handoff for Hand<'_> {
+    fn spare(&mut self) -> Batch {
+        self.ctx.new_batch()
+    }
+    async fn handoff(&mut self, admitted: Batch) {
+        self.handoff_now(admitted).await
     }
 }

@@ -1,12 +1,14 @@
-//! imtcp (and imptcp, its alias here): plain TCP listeners with per-frame LF or octet-counted
-//! framing, `MaxSessions`, `port="0"` with `listenPortFileName`, back-pressure to the sender
-//! when the queue is full.
+//! imtcp (and imptcp, its alias here): TCP listeners, plain or TLS (`StreamDriver.Mode="1"`,
+//! src/tls/), with per-frame LF or octet-counted framing, `MaxSessions`, `port="0"` with
+//! `listenPortFileName`, back-pressure to the sender when the queue is full. Plain and TLS
+//! sessions share one framing/batching path; a handshake has a deadline, and a plain client
+//! on a TLS listener or a TLS client on a plain one is named as such.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::framing::{Decoder, FramingEvent, FramingOptions};
@@ -23,6 +25,115 @@ pub struct TcpSettings {
     pub framing: FramingOptions,
     pub name: String,
     pub keepalive: bool,
+    /// TLS (`StreamDriver.Mode="1"`): the server config and auth mode.
+    pub tls: Option<TlsListener>,
+}
+
+/// A TLS listener's rustls config.
+#[derive(Clone)]
+pub struct TlsListener {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub auth: crate::tls::AuthMode,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TlsListener({})", self.auth.as_str())
+    }
+}
+
+impl TlsListener {
+    pub fn new(cfg: Arc<rustls::ServerConfig>, auth: crate::tls::AuthMode) -> TlsListener {
+        TlsListener {
+            acceptor: tokio_rustls::TlsAcceptor::from(cfg),
+            auth,
+        }
+    }
+}
+
+/// `ip:port` of a peer (IPv4-mapped addresses as IPv4).
+fn addr_text(a: SocketAddr) -> String {
+    match a.ip().to_canonical() {
+        std::net::IpAddr::V4(ip) => format!("{ip}:{}", a.port()),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{}", a.port()),
+    }
+}
+
+/// Why a TLS session did not start.
+enum Refusal {
+    /// Reported with this text.
+    Report(String),
+    /// The peer closed before sending anything (a port probe): not reported.
+    Quiet,
+}
+
+/// The server side of the TLS handshake, with rsyslog #5539's deadline: a peer that does not
+/// complete it in time is reported and dropped.
+async fn tls_accept(
+    t: &TlsListener,
+    stream: TcpStream,
+    addr: SocketAddr,
+    input: &str,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<tokio_rustls::server::TlsStream<TcpStream>, Refusal> {
+    let who = format!(
+        "imtcp {input}: TLS handshake with {} failed (server, {})",
+        addr_text(addr),
+        t.auth.as_str()
+    );
+    let hs = async {
+        // A TLS connection starts with a handshake record (content type 22).
+        let mut b = [0u8; 1];
+        match stream.peek(&mut b).await {
+            Ok(0) => return Err(Refusal::Quiet),
+            Ok(_) if b[0] != 0x16 => {
+                return Err(Refusal::Report(format!(
+                    "{who}: plain (non-TLS) client on TLS listener (first byte 0x{:02x}); closing the connection",
+                    b[0]
+                )))
+            }
+            Ok(_) => {}
+            Err(e) => return Err(Refusal::Report(format!("{who}: {e}"))),
+        }
+        t.acceptor
+            .accept(stream)
+            .await
+            .map_err(|e| Refusal::Report(format!("{who}: {}", crate::tls::reason::describe_io(&e))))
+    };
+    tokio::select! {
+        _ = shutdown.changed() => Err(Refusal::Quiet),
+        r = tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, hs) => match r {
+            Ok(r) => r,
+            Err(_) => Err(Refusal::Report(format!(
+                "{who}: handshake timeout: not completed within {} s; closing the connection",
+                crate::tls::HANDSHAKE_TIMEOUT.as_secs()
+            ))),
+        },
+    }
+}
+
+/// Reads what is available without waiting (at least 16 KiB of room left), stopping at the
+/// end of the stream or an error, which the next regular read reports.
+async fn read_ready<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut [u8]) -> usize {
+    std::future::poll_fn(|cx| {
+        let mut total = 0;
+        while buf.len() - total >= 16 * 1024 {
+            let mut rb = tokio::io::ReadBuf::new(&mut buf[total..]);
+            match std::pin::Pin::new(&mut *stream).poll_read(cx, &mut rb) {
+                std::task::Poll::Ready(Ok(())) if !rb.filled().is_empty() => {
+                    total += rb.filled().len()
+                }
+                _ => break,
+            }
+        }
+        std::task::Poll::Ready(total)
+    })
+    .await
+}
+
+/// Whether the first bytes of a plain session are a TLS ClientHello record.
+fn looks_like_tls(b: &[u8]) -> bool {
+    b.len() >= 3 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04
 }
 
 /// Binds the listener (before privileges are dropped) and writes the port file.
@@ -109,7 +220,7 @@ pub async fn serve(listener: TcpListener, s: TcpSettings, ctx: Ctx) {
 }
 
 async fn session(
-    mut stream: TcpStream,
+    stream: TcpStream,
     addr: SocketAddr,
     s: TcpSettings,
     ctx: Ctx,
@@ -135,6 +246,31 @@ async fn session(
         ip: Arc::from(ip.to_string()),
         port: Arc::from(addr.port().to_string()),
     };
+    match &s.tls {
+        Some(t) => {
+            let mut shutdown = ctx.shutdown.clone();
+            match tls_accept(t, stream, addr, &s.name, &mut shutdown).await {
+                Ok(tls) => receive(tls, addr, peer, &s, &ctx, rep, false).await,
+                Err(Refusal::Report(m)) => ctx.notices.error(m),
+                Err(Refusal::Quiet) => {}
+            }
+        }
+        None => receive(stream, addr, peer, &s, &ctx, rep, true).await,
+    }
+}
+
+/// Reads a session's bytes (plain or decrypted), frames them and hands batches on.
+/// `plain`: a plain listener, whose first bytes are checked for a TLS ClientHello.
+async fn receive<R: AsyncRead + Unpin>(
+    mut stream: R,
+    addr: SocketAddr,
+    peer: Peer,
+    s: &TcpSettings,
+    ctx: &Ctx,
+    rep: Option<Arc<std::sync::Mutex<super::repeat::Repeat>>>,
+    plain: bool,
+) {
+    let mut first = plain;
     let mut dec = Decoder::new(s.framing.clone());
     let mut buf = vec![0u8; 64 * 1024];
     // Every batch of this session has this peer at index 0.
@@ -143,7 +279,7 @@ async fn session(
         b.peers.push(peer.clone());
         b
     };
-    let mut batch = fresh(&ctx);
+    let mut batch = fresh(ctx);
     let mut shutdown = ctx.shutdown.clone();
     let mut events: Vec<FramingEvent> = Vec::new();
     loop {
@@ -151,12 +287,32 @@ async fn session(
             _ = shutdown.changed() => 0,
             r = stream.read(&mut buf) => match r {
                 Ok(n) => n,
+                // a TLS peer that closes without close_notify: the end of its stream
+                Err(e) if !plain && e.kind() == std::io::ErrorKind::UnexpectedEof => 0,
                 Err(e) => {
                     ctx.notices.warning(format!("imtcp {}: connection from {addr} failed: {e}", s.name));
                     0
                 }
             },
         };
+        // TLS hands out one record (≤ 16 KiB) per read: take the records already there too,
+        // so a batch is as large as on a plain connection
+        let n = if !plain && n > 0 {
+            n + read_ready(&mut stream, &mut buf[n..]).await
+        } else {
+            n
+        };
+        if first && n > 0 {
+            first = false;
+            if looks_like_tls(&buf[..n]) {
+                ctx.notices.error(format!(
+                    "imtcp {}: connection from {}: TLS handshake on plain listener (the client speaks TLS, this listener has StreamDriver.Mode 0); closing the connection",
+                    s.name,
+                    addr_text(addr)
+                ));
+                return;
+            }
+        }
         let now = crate::parse::now_local();
         let mut full = Vec::new();
         {
@@ -169,7 +325,7 @@ async fn session(
                     }
                 }
                 if batch.len() >= BATCH_MSGS || batch.data.len() >= BATCH_BYTES {
-                    full.push(std::mem::replace(&mut batch, fresh(&ctx)));
+                    full.push(std::mem::replace(&mut batch, fresh(ctx)));
                 }
             };
             let mut ev = |e: FramingEvent| events.push(e);
@@ -189,7 +345,7 @@ async fn session(
         }
         // One batch per read at the latest, so a quiet sender is not delayed.
         if !batch.is_empty() {
-            let b = std::mem::replace(&mut batch, fresh(&ctx));
+            let b = std::mem::replace(&mut batch, fresh(ctx));
             if !ctx.send(b).await {
                 return;
             }
@@ -218,5 +374,30 @@ fn framing_notice(input: &str, p: &Peer, e: &FramingEvent) -> String {
         FramingEvent::IncompleteFrameAtClose => format!(
             "imtcp {input}: Incomplete frame at end of stream from {who} - ignoring extra data (a message may be lost)."
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_hello_on_plain_listener_is_recognised() {
+        // a ClientHello record: handshake (22), TLS 1.0 record version (what gnutls, openssl
+        // and rustls send), then the length
+        assert!(looks_like_tls(&[0x16, 0x03, 0x01, 0x02, 0x00]));
+        assert!(looks_like_tls(&[0x16, 0x03, 0x03]));
+        assert!(!looks_like_tls(b"<13>Nov 23 host tag: msg\n"));
+        assert!(!looks_like_tls(b"12 <13>x"));
+        assert!(!looks_like_tls(&[0x16, 0x03]));
+    }
+
+    #[test]
+    fn peer_addresses_as_ip_port() {
+        assert_eq!(
+            addr_text("[::ffff:127.0.0.1]:514".parse().unwrap()),
+            "127.0.0.1:514"
+        );
+        assert_eq!(addr_text("[::1]:6514".parse().unwrap()), "[::1]:6514");
     }
 }

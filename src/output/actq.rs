@@ -86,6 +86,19 @@ pub struct QueueSettings {
     /// the queue's `discarded.nf`.
     pub discard_mark: usize,
     pub discard_severity: u8,
+    /// omfwd's `ratelimit.interval` (s, 0: off) and `ratelimit.burst` (default 200): at most
+    /// `burst` messages per window of `interval` seconds are sent, the rest is discarded when
+    /// the worker takes them (omfwd.c `commitTransaction`, ratelimit.c `withinRatelimit`).
+    pub ratelimit_interval: u64,
+    pub ratelimit_burst: u64,
+    /// `action.resumeIntervalMax` (default 1800 s, 0: no cap): the longest suspension.
+    pub resume_interval_max: Duration,
+    /// `action.reportSuspensionContinuation` (action, else the global, else on): report
+    /// every suspension, not only the first of an outage (action.c `actionSuspend`).
+    pub report_continuation: bool,
+    /// `queue.timeoutActionCompletion` (default 1000 ms): how long shutdown waits for the
+    /// batch the worker has in hand once `timeoutShutdown` has passed.
+    pub timeout_action_completion: Duration,
 }
 
 /// Hand-off size of a Direct action.
@@ -117,6 +130,17 @@ impl QueueSettings {
         index: usize,
         module: &str,
         report_default: bool,
+    ) -> Result<QueueSettings, String> {
+        Self::from_action_with(a, index, module, report_default, true)
+    }
+
+    /// `from_action` with the global `action.reportSuspensionContinuation` default.
+    pub fn from_action_with(
+        a: &Action,
+        index: usize,
+        module: &str,
+        report_default: bool,
+        report_continuation_default: bool,
     ) -> Result<QueueSettings, String> {
         let p = &a.params;
         let kind = match p.str("queue.type").map(str::to_ascii_lowercase).as_deref() {
@@ -178,6 +202,16 @@ impl QueueSettings {
             module: module.to_string(),
             discard_mark,
             discard_severity,
+            ratelimit_interval: int(p, "ratelimit.interval").unwrap_or(0).max(0) as u64,
+            ratelimit_burst: int(p, "ratelimit.burst").unwrap_or(200).max(0) as u64,
+            resume_interval_max: Duration::from_secs(
+                int(p, "action.resumeIntervalMax").unwrap_or(1800).max(0) as u64,
+            ),
+            report_continuation: match p.get("action.reportSuspensionContinuation") {
+                Some(PValue::Bool(b)) => *b,
+                _ => report_continuation_default,
+            },
+            timeout_action_completion: ms("queue.timeoutActionCompletion", 1000),
         })
     }
 }
@@ -284,6 +318,7 @@ impl ActionQueue {
                         res_rtry: 0,
                         resume_at: None,
                         in_outage: false,
+                        rl: (0, 0, 0),
                     };
                     w.run();
                     w.t.close();
@@ -409,7 +444,7 @@ impl ActionQueue {
             sh.lock().stop = true;
             sh.work.notify_all();
         }
-        let completion = Instant::now() + Duration::from_secs(1);
+        let completion = Instant::now() + self.settings.timeout_action_completion;
         while !sh.done.load(Ordering::SeqCst) && Instant::now() < completion {
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -442,6 +477,9 @@ struct Worker {
     resume_at: Option<Instant>,
     /// Failed since the last successful send (one error line per outage).
     in_outage: bool,
+    /// Rate limiting: start of the window (unix seconds, 0: none), messages sent in it,
+    /// messages dropped in it.
+    rl: (i64, u64, u64),
 }
 
 impl Worker {
@@ -460,6 +498,46 @@ impl Worker {
         let mut g = self.shared.lock();
         g.in_flight = n;
         self.shared.publish_size(&g);
+    }
+
+    /// ratelimit.c `withinRatelimit` (Linux-like, the system clock each time): whether one
+    /// more message may be sent.
+    fn within_ratelimit(s: &QueueSettings, rl: &mut (i64, u64, u64), t: &dyn Transport) -> bool {
+        let interval = s.ratelimit_interval;
+        if interval == 0 {
+            return true;
+        }
+        let now = crate::template::clock::now_unix().0;
+        let (begin, done, missed) = rl;
+        if *begin == 0 {
+            *begin = now;
+        }
+        if now > *begin + interval as i64 || now < *begin {
+            *begin = 0;
+            *done = 0;
+            if *missed > 0 {
+                eprintln!(
+                    "oxsyslogd: {}: {} messages lost due to rate-limiting ({} allowed within {interval} seconds)",
+                    t.describe(),
+                    *missed,
+                    s.ratelimit_burst
+                );
+                *missed = 0;
+            }
+        }
+        if s.ratelimit_burst > *done {
+            *done += 1;
+            true
+        } else {
+            *missed += 1;
+            if *missed == 1 {
+                eprintln!(
+                    "oxsyslogd: {}: begin to drop messages due to rate-limiting",
+                    t.describe()
+                );
+            }
+            false
+        }
     }
 
     /// Whether the worker must stop now (shutdown timeout passed, or closing while
@@ -520,7 +598,7 @@ impl Worker {
                     };
                     if self.s.discards(size, sev) {
                         nf += 1;
-                    } else {
+                    } else if Self::within_ratelimit(&self.s, &mut self.rl, &*self.t) {
                         batch.push(m);
                     }
                 }
@@ -658,14 +736,17 @@ impl Worker {
 
     /// rsyslog's `actionSuspend`.
     fn suspend(&mut self) {
-        let d = self.s.resume_interval * (self.res_rtry / 10 + 1);
+        let mut d = self.s.resume_interval * (self.res_rtry / 10 + 1);
+        if !self.s.resume_interval_max.is_zero() && d > self.s.resume_interval_max {
+            d = self.s.resume_interval_max;
+        }
         let secs = d.as_secs();
         self.resume_at = Some(Instant::now() + d);
         self.shared.susp[1].fetch_add(secs, Ordering::Relaxed);
         if self.res_rtry == 0 {
             self.shared.susp[0].fetch_add(1, Ordering::Relaxed);
         }
-        if self.s.report_suspension && self.res_rtry == 0 {
+        if self.s.report_continuation || self.s.report_suspension && self.res_rtry == 0 {
             eprintln!(
                 "oxsyslogd: action '{}' suspended (module '{}'), next retry in {secs} s, retry nbr {}",
                 self.s.name, self.s.module, self.res_rtry
@@ -723,6 +804,11 @@ mod tests {
             module: "builtin:test".into(),
             discard_mark: 0,
             discard_severity: 8,
+            ratelimit_interval: 0,
+            ratelimit_burst: 200,
+            resume_interval_max: Duration::from_secs(1800),
+            report_continuation: false,
+            timeout_action_completion: Duration::from_secs(1),
         }
     }
 
@@ -844,6 +930,11 @@ mod discard_tests {
             module: String::new(),
             discard_mark: 80,
             discard_severity: 5,
+            ratelimit_interval: 0,
+            ratelimit_burst: 200,
+            resume_interval_max: Duration::from_secs(1800),
+            report_continuation: false,
+            timeout_action_completion: Duration::from_secs(1),
         };
         assert!(!s.discards(79, 7));
         assert!(s.discards(80, 5) && s.discards(99, 7));

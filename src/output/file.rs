@@ -34,6 +34,10 @@ pub struct FileSettings {
     pub flush_on_tx_end: bool,
     /// `flushInterval` in seconds (default 1), for the buffered mode.
     pub flush_interval: Duration,
+    /// `action.resumeInterval` (`$ActionResumeInterval`): how long the action stays
+    /// suspended after the file could not be opened or written, as rsyslog suspends omfile
+    /// on open errors (omfile.c `commitTransaction`); `None`: 1 s.
+    pub resume_interval: Option<Duration>,
 }
 
 impl FileSettings {
@@ -103,6 +107,15 @@ impl FileSettings {
                 Some(PValue::Int(n)) if *n > 0 => *n as u64,
                 _ => 1,
             }),
+            resume_interval: match action.get("action.resumeInterval") {
+                Some(PValue::Int(n)) => Some(Duration::from_secs((*n).max(1) as u64)),
+                Some(PValue::Str(v)) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .map(|n| Duration::from_secs(n.max(1))),
+                _ => None,
+            },
         })
     }
 }
@@ -177,6 +190,8 @@ pub struct FileOutput {
     failed_reported: u64,
     failing_since: Option<Instant>,
     next_retry: Option<Instant>,
+    /// The last failure was an open error (the action is suspended until `next_retry`).
+    open_failed: bool,
     /// When the buffer got its first unwritten message (buffered mode).
     dirty_since: Option<Instant>,
 }
@@ -194,6 +209,7 @@ impl FileOutput {
             failed_reported: 0,
             failing_since: None,
             next_retry: None,
+            open_failed: false,
             dirty_since: None,
         }
     }
@@ -216,6 +232,7 @@ impl FileOutput {
             }
             match self.open() {
                 Ok(f) => {
+                    self.open_failed = false;
                     if self.failing_since.take().is_some() {
                         eprintln!(
                             "oxsyslogd: omfile {}: writable again; {} messages were lost while it was not",
@@ -227,6 +244,7 @@ impl FileOutput {
                     self.file = Some(f);
                 }
                 Err(e) => {
+                    self.open_failed = true;
                     self.fail(&e, now);
                     return;
                 }
@@ -259,7 +277,12 @@ impl FileOutput {
             eprintln!("oxsyslogd: omfile error: {why}; messages for this file are counted as lost until it works again");
             self.failing_since = Some(now);
         }
-        self.next_retry = Some(now + Duration::from_secs(1));
+        self.next_retry = Some(
+            now + self
+                .settings
+                .resume_interval
+                .unwrap_or(Duration::from_secs(1)),
+        );
         self.drop_pending();
     }
 
@@ -289,6 +312,13 @@ impl Output for FileOutput {
         if self.buf.len() >= limit {
             self.write_out();
         }
+    }
+
+    /// Suspended while the file could not be opened and the resume interval has not passed
+    /// (rsyslog suspends omfile on open errors, not on write errors): `action.execOnlyWhenPreviousIsSuspended` and
+    /// `previous_action_suspended()` see it.
+    fn suspended_now(&self) -> bool {
+        self.open_failed && self.next_retry.is_some_and(|t| Instant::now() < t)
     }
 
     fn end_batch(&mut self) {

@@ -35,6 +35,28 @@ fn int(a: &Action, name: &str) -> Option<i64> {
     }
 }
 
+/// omfwd's UDP socket options (`address`, `device`, `ipfreebind`, `udp.sendbuf`,
+/// `udp.sendToAll`, see fwd_net.rs `UdpOptions`).
+fn udp_options(a: &Action) -> Result<super::fwd_net::UdpOptions, String> {
+    let p = &a.params;
+    let address = match p.str("address") {
+        Some(s) => Some(
+            s.trim()
+                .parse::<std::net::IpAddr>()
+                .map_err(|_| format!("address \"{s}\" is not an IP address"))?,
+        ),
+        None => None,
+    };
+    Ok(super::fwd_net::UdpOptions {
+        address,
+        device: p.str("device").map(str::to_string),
+        // omfwd.c: IPFREEBIND_ENABLED_WITH_LOG by default
+        ipfreebind: int(a, "ipfreebind").map_or(2, |n| n.clamp(0, 2) as u8),
+        sendbuf: int(a, "udp.sendbuf").unwrap_or(0).max(0) as usize,
+        send_to_all: matches!(p.get("udp.sendToAll"), Some(PValue::Bool(true))),
+    })
+}
+
 impl FwdOutput {
     /// Builds the action; `index` is its number among the config's actions.
     pub fn new(
@@ -82,6 +104,10 @@ impl FwdOutput {
             bytes,
         };
         let transport: Box<dyn super::actq::Transport> = if tcp {
+            // rsyslog binds a TCP connection to `device` too; here only UDP sockets are
+            if p.contains("device") {
+                return Err("device= with protocol=\"tcp\" is not implemented by the oxsyslogd runtime yet (UDP only); refusing to start rather than send through another interface".into());
+            }
             let framing = match p.str("TCP_Framing") {
                 Some(f) if f.eq_ignore_ascii_case("octet-counted") => Framing::OctetCounted,
                 _ => Framing::Traditional(
@@ -100,14 +126,39 @@ impl FwdOutput {
                 rebind,
                 resend_last: matches!(p.get("resendLastMSGOnReconnect"), Some(PValue::Bool(true))),
             };
-            Box::new(Tcp::new(target.clone(), framing, options))
+            // TLS (src/tls/): the files are read and checked here, before privileges drop
+            // (the action's location is added by the caller)
+            let unlocated = |e: String| match e.split_once(": error: ") {
+                Some((_, r)) => r.to_string(),
+                None => e,
+            };
+            let tls = match crate::tls::settings::for_omfwd(cfg, a).map_err(unlocated)? {
+                Some(ts) => {
+                    let (cc, warnings) =
+                        crate::tls::setup::client_config(&ts, &target.host).map_err(unlocated)?;
+                    for w in warnings {
+                        eprintln!("oxsyslogd: {w}");
+                    }
+                    Some(super::fwd_tls::TlsClient::new(
+                        cc,
+                        ts.auth,
+                        &target.host,
+                        ts.remote_sni.as_deref(),
+                    ))
+                }
+                None => None,
+            };
+            Box::new(Tcp::new(target.clone(), framing, options).with_tls(tls))
         } else {
             let delay = int(a, "udp.sendDelay").unwrap_or(0).max(0) as u64;
-            Box::new(Udp::new(
-                target.clone(),
-                rebind,
-                std::time::Duration::from_micros(delay),
-            ))
+            Box::new(
+                Udp::new(
+                    target.clone(),
+                    rebind,
+                    std::time::Duration::from_micros(delay),
+                )
+                .with_options(udp_options(a)?),
+            )
         };
         let module_tpl = cfg.module("omfwd").and_then(|m| m.params.str("template"));
         let tname = p
@@ -122,7 +173,12 @@ impl FwdOutput {
             cfg.globals.get("action.reportSuspension"),
             Some(PValue::Bool(false))
         );
-        let settings = QueueSettings::from_action(a, index, "builtin:omfwd", report)?;
+        let report_cont = !matches!(
+            cfg.globals.get("action.reportSuspensionContinuation"),
+            Some(PValue::Bool(false))
+        );
+        let settings =
+            QueueSettings::from_action_with(a, index, "builtin:omfwd", report, report_cont)?;
         let describe = format!(
             "{} ({})",
             target.describe(),

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::actq::Transport;
+use super::fwd_tls::{Conn, TlsClient};
 
 /// How long a TCP connect may take before the next address (or a retry).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -53,9 +54,78 @@ impl Target {
     }
 }
 
+/// UDP socket options (omfwd `address`, `device`, `ipfreebind`, `udp.sendbuf`,
+/// `udp.sendToAll`; runtime/net.c `create_single_udp_socket`).
+#[derive(Debug, Clone, Default)]
+pub struct UdpOptions {
+    /// Source address to bind to (`address`).
+    pub address: Option<std::net::IpAddr>,
+    /// `device`: SO_BINDTODEVICE.
+    pub device: Option<String>,
+    /// `ipfreebind`: 0 off, 1 on, 2 on with a warning (rsyslog's default): when binding to
+    /// `address` fails because it is not (yet) local, retry with IP_FREEBIND.
+    pub ipfreebind: u8,
+    /// `udp.sendbuf`: SO_SNDBUFFORCE, else SO_SNDBUF (0: the system's default).
+    pub sendbuf: usize,
+    /// `udp.sendToAll`: every resolved address gets each message, not just the first that
+    /// takes it.
+    pub send_to_all: bool,
+}
+
+/// A UDP socket for `to` with the options applied.
+fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
+    use nix::sys::socket::{self as ns, sockopt};
+    let family = if to.is_ipv4() {
+        ns::AddressFamily::Inet
+    } else {
+        ns::AddressFamily::Inet6
+    };
+    let fd = ns::socket(
+        family,
+        ns::SockType::Datagram,
+        ns::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("cannot create a UDP socket: {e}"))?;
+    if let Some(d) = &o.device {
+        ns::setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(d))
+            .map_err(|e| format!("cannot bind the UDP socket to device '{d}': {e}"))?;
+    }
+    if o.sendbuf > 0 && ns::setsockopt(&fd, sockopt::SndBufForce, &o.sendbuf).is_err() {
+        let _ = ns::setsockopt(&fd, sockopt::SndBuf, &o.sendbuf);
+    }
+    let local = match o.address {
+        Some(ip) if ip.is_ipv4() == to.is_ipv4() => Some(SocketAddr::new(ip, 0)),
+        Some(ip) => {
+            return Err(format!(
+                "bind address {ip} is not of the target's address family"
+            ))
+        }
+        None => None,
+    };
+    if let Some(l) = local {
+        let sa = ns::SockaddrStorage::from(l);
+        match ns::bind(fd.as_raw_fd(), &sa) {
+            Ok(()) => {}
+            Err(nix::errno::Errno::EADDRNOTAVAIL) if o.ipfreebind > 0 => {
+                // IP_FREEBIND also covers IPv6 sockets on Linux
+                ns::setsockopt(&fd, sockopt::IpFreebind, &true)
+                    .and_then(|()| ns::bind(fd.as_raw_fd(), &sa))
+                    .map_err(|e| format!("cannot bind the UDP socket to {l}: {e}"))?;
+                if o.ipfreebind == 2 {
+                    eprintln!("oxsyslogd: omfwd: bound the UDP socket to {l} with IP_FREEBIND: the address is not local (yet)");
+                }
+            }
+            Err(e) => return Err(format!("cannot bind the UDP socket to {l}: {e}")),
+        }
+    }
+    Ok(UdpSocket::from(fd))
+}
+
 /// UDP: one datagram per message, to the first address that takes it.
 pub struct Udp {
     target: Target,
+    options: UdpOptions,
     socks: Vec<(UdpSocket, SocketAddr)>,
     /// `rebindInterval`: new sockets (a new source port) every this many messages.
     rebind: u64,
@@ -68,11 +138,20 @@ impl Udp {
     pub fn new(target: Target, rebind: u64, delay: Duration) -> Udp {
         Udp {
             target,
+            options: UdpOptions::default(),
             socks: Vec::new(),
             rebind,
             delay,
             sent: 0,
         }
+    }
+}
+
+impl Udp {
+    /// Applies the socket options.
+    pub fn with_options(mut self, options: UdpOptions) -> Udp {
+        self.options = options;
+        self
     }
 }
 
@@ -101,7 +180,9 @@ impl Transport for Udp {
                     Ok(n) => {
                         self.target.bytes.fetch_add(n as u64, Ordering::Relaxed);
                         sent = true;
-                        break;
+                        if !self.options.send_to_all {
+                            break;
+                        }
                     }
                     Err(e) => last_err = Some(e),
                 }
@@ -121,18 +202,13 @@ impl Transport for Udp {
         self.socks.clear();
         let mut err = String::new();
         for a in self.target.resolve()? {
-            let bind: SocketAddr = if a.is_ipv4() {
-                "0.0.0.0:0".parse().unwrap()
-            } else {
-                "[::]:0".parse().unwrap()
-            };
-            match UdpSocket::bind(bind) {
+            match udp_socket(&a, &self.options) {
                 Ok(s) => self.socks.push((s, a)),
-                Err(e) => err = e.to_string(),
+                Err(e) => err = e,
             }
         }
         if self.socks.is_empty() {
-            return Err(format!("cannot create a UDP socket: {err}"));
+            return Err(err);
         }
         Ok(())
     }
@@ -179,7 +255,9 @@ pub struct Tcp {
     resend_last: bool,
     prev: Vec<u8>,
     resend_pending: bool,
-    conn: Option<TcpStream>,
+    conn: Option<Conn>,
+    /// TLS (`StreamDriverMode="1"`, src/output/fwd_tls.rs).
+    tls: Option<TlsClient>,
     buf: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -204,9 +282,16 @@ impl Tcp {
             prev: Vec::new(),
             resend_pending: false,
             conn: None,
+            tls: None,
             buf: Vec::new(),
             ends: Vec::new(),
         }
+    }
+
+    /// Makes the connection TLS (`None`: plain).
+    pub fn with_tls(mut self, tls: Option<TlsClient>) -> Tcp {
+        self.tls = tls;
+        self
     }
 
     /// Keeps the frame of the last of the first `done` messages written (for
@@ -243,7 +328,7 @@ impl Tcp {
     /// Connects when there is no connection (and first resends the last frame when
     /// `resendLastMSGOnReconnect` asks for it after a failure).
     fn ensure_connected(&mut self) -> Result<(), String> {
-        if self.conn.as_ref().is_some_and(Tcp::peer_closed) {
+        if self.conn.as_mut().is_some_and(Conn::peer_closed) {
             // rsyslogd 8.2302 does not resend the last message here (tested): only after a
             // write that failed
             self.conn = None;
@@ -309,8 +394,10 @@ impl Tcp {
     }
 
     /// Whether the peer closed the connection (as rsyslog's `CheckConnection`: a
-    /// non-blocking peek sees the end of the stream or an error).
-    fn peer_closed(s: &TcpStream) -> bool {
+    /// non-blocking peek sees the end of the stream). An error (a reset) is not taken as
+    /// closed, as in nsd_ptcp.c: the write that follows fails, and
+    /// `resendLastMSGOnReconnect` acts as after any failed write.
+    pub(super) fn peer_closed(s: &TcpStream) -> bool {
         let mut b = [0u8; 1];
         // SAFETY: recv into a valid 1-byte buffer on an open socket descriptor.
         let n = unsafe {
@@ -321,15 +408,30 @@ impl Tcp {
                 libc::MSG_PEEK | libc::MSG_DONTWAIT,
             )
         };
-        if n == 0 {
-            return true;
-        }
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            return !matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-            );
+        n == 0
+    }
+
+    /// Whether rsyslog would resend its last message after the write of frame `i` (of
+    /// this batch) failed: only when that write happens while frames are added, not in the
+    /// flush at the end of the transaction (omfwd.c `TCPSendFrame` writes a frame longer
+    /// than its 16 KiB buffer at once, and the buffer when the frame does not fit; a failed
+    /// write there is retried by tcpclt.c `Send`, which resends the last message first).
+    fn rsyslog_resends(&self, i: usize) -> bool {
+        const SND_BUF: usize = 16 * 1024;
+        let len = |k: usize| self.ends[k] - if k > 0 { self.ends[k - 1] } else { 0 };
+        let mut off = 0;
+        for k in 0..=i.min(self.ends.len().saturating_sub(1)) {
+            let l = len(k);
+            let flush_before = off != 0 && off + l >= SND_BUF;
+            if flush_before {
+                off = 0;
+            }
+            if k == i {
+                return flush_before || l > SND_BUF;
+            }
+            if l <= SND_BUF {
+                off += l;
+            }
         }
         false
     }
@@ -365,7 +467,7 @@ impl Transport for Tcp {
             let from = if start == 0 { 0 } else { self.ends[start - 1] };
             if let Err((w, e)) = self.write_range(from, self.ends[end - 1]) {
                 let done = self.ends.iter().take_while(|e| **e <= w).count();
-                self.resend_pending = true;
+                self.resend_pending = self.rsyslog_resends(done);
                 self.keep_prev(done);
                 return Err((done, e));
             }
@@ -383,7 +485,16 @@ impl Transport for Tcp {
                 Ok(s) => {
                     let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
                     self.set_keepalive(&s);
-                    self.conn = Some(s);
+                    self.conn = Some(match &self.tls {
+                        None => Conn::Plain(s),
+                        Some(t) => match t.connect(s, a, WRITE_TIMEOUT) {
+                            Ok(c) => c,
+                            Err(e) => {
+                                err = e;
+                                continue;
+                            }
+                        },
+                    });
                     return Ok(());
                 }
                 Err(e) => err = format!("{a}: {e}"),
@@ -393,8 +504,8 @@ impl Transport for Tcp {
     }
 
     fn close(&mut self) {
-        if let Some(s) = self.conn.take() {
-            let _ = s.shutdown(std::net::Shutdown::Both);
+        if let Some(c) = self.conn.take() {
+            c.close();
         }
     }
 

@@ -7,9 +7,12 @@ pub mod dynafile;
 pub mod file;
 pub mod fwd;
 pub mod fwd_net;
+pub mod fwd_tls;
 pub mod gate;
 pub mod pipe;
 pub mod prog;
+pub mod relp;
+pub mod relp_client;
 pub mod usrmsg;
 
 use crate::config::model::{Action, Config};
@@ -96,6 +99,10 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
         "omfwd" => {
             let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
             Box::new(fwd::FwdOutput::new(a, index, cfg, templates).map_err(|e| located(a, format!("omfwd: {e}")))?)
+        }
+        "omrelp" => {
+            let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
+            Box::new(relp::RelpOutput::new(a, index, cfg, templates).map_err(|e| located(a, format!("omrelp: {e}")))?)
         }
         "ompipe" => Box::new(pipe::PipeOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)),
         "omprog" => Box::new(prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?).map_err(|e| located(a, format!("omprog: {e}")))?),

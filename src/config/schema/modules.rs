@@ -469,6 +469,8 @@ const OMFWD_INP: &[Param] = &[
     p("streamDriver.CAFile", Str),
     p("streamDriver.KeyFile", Str),
     p("streamDriver.CertFile", Str),
+    // The SNI name sent instead of the target (rsyslog 8.2310+, asked for by issue #8).
+    p("streamDriver.RemoteSNI", Str),
     p("resendLastMSGOnReconnect", Binary),
     p("udp.sendToAll", Binary),
     p("udp.sendDelay", Int),

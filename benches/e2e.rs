@@ -5,7 +5,7 @@
 //! Reports messages/s, daemon CPU seconds per million messages and peak RSS for each daemon,
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
-//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward|tls] [--messages N]
+//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward|tls|relp] [--messages N]
 //! [--runs R] [--connections C] [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand,
 //! not in CI). `--only` takes
 //! daemon names (rsyslogd-default, rsyslogd-tuned, oxsyslogd); `--dump-payload` writes the bytes
@@ -33,6 +33,11 @@
 //!   the clock stops when the receiver's file holds all N lines, every sequence number is
 //!   checked there, and CPU and RSS are the forwarder's. Configs:
 //!   benches/configs/fwd-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//! - `relp`: an rsyslogd (benches/configs/relp-sender.conf: imtcp → omrelp, LinkedList
+//!   queue, retry forever) forwards the N messages with omrelp to the daemon under test,
+//!   which receives them with imrelp into omfile (`%msg%`); the clock stops when the
+//!   receiver's file holds all N lines; CPU and RSS are the receiver's. Configs:
+//!   benches/configs/relp-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
 //! - `tls`: the baseline over TLS: the N messages over `--connections C` (default 1) TLS
 //!   connections (a rustls client in the harness, one thread per connection, the payload split
 //!   at line boundaries) into omfile; the daemons listen with the gtls driver in anon mode as
@@ -59,6 +64,7 @@ enum Scenario {
     Rules,
     Forward,
     Tls,
+    Relp,
 }
 
 /// Output files of the rules scenario (out01.log … out10.log).
@@ -101,14 +107,16 @@ fn main() {
         Some("rules") => Scenario::Rules,
         Some("forward") => Scenario::Forward,
         Some("tls") => Scenario::Tls,
+        Some("relp") => Scenario::Relp,
         Some(other) => {
-            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward, tls)");
+            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward, tls, relp)");
             std::process::exit(2);
         }
     };
     let rules = scenario == Scenario::Rules;
     let forward = scenario == Scenario::Forward;
     let tls = scenario == Scenario::Tls;
+    let relp = scenario == Scenario::Relp;
     let connections: usize = arg("--connections")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
@@ -120,6 +128,8 @@ fn main() {
             bin: "/usr/sbin/rsyslogd".into(),
             config: if rules {
                 "rules-rsyslogd-default.conf"
+            } else if relp {
+                "relp-rsyslogd-default.conf"
             } else if forward {
                 "fwd-rsyslogd-default.conf"
             } else if tls {
@@ -133,6 +143,8 @@ fn main() {
             bin: "/usr/sbin/rsyslogd".into(),
             config: if rules {
                 "rules-rsyslogd-tuned.conf"
+            } else if relp {
+                "relp-rsyslogd-tuned.conf"
             } else if forward {
                 "fwd-rsyslogd-tuned.conf"
             } else if tls {
@@ -146,6 +158,8 @@ fn main() {
             bin: OX.into(),
             config: if rules {
                 "rules-oxsyslogd.conf"
+            } else if relp {
+                "relp-oxsyslogd.conf"
             } else if forward {
                 "fwd-oxsyslogd.conf"
             } else if tls {
@@ -180,6 +194,8 @@ fn main() {
         "e2e: scenario {}, {n} messages ({} bytes) per run, {runs} runs per daemon",
         if rules {
             "rules"
+        } else if relp {
+            "relp"
         } else if forward {
             "forward"
         } else if tls {
@@ -227,6 +243,8 @@ fn main() {
         for d in &daemons {
             let r = if rules {
                 run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
+            } else if relp {
+                run_relp_once(d, &root, &payload, n, run)
             } else if forward {
                 run_forward_once(d, &root, &payload, n, run)
             } else {
@@ -257,6 +275,8 @@ fn main() {
             counts.join(" "),
             expected.iter().map(|s| s.lines).sum::<u64>()
         )
+    } else if relp {
+        format!("# scenario relp: {n} messages over one TCP connection into an rsyslogd (benches/configs/relp-sender.conf) that forwards them with omrelp to the daemon under test (imrelp into omfile, %msg%); the receiver's CPU and RSS; medians\n\n")
     } else if forward {
         format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf); the forwarder's CPU and RSS; medians\n\n")
     } else if tls {
@@ -274,6 +294,8 @@ fn main() {
         .unwrap_or(0);
     let file = dir.join(if rules {
         format!("e2e-rules-{stamp}.txt")
+    } else if relp {
+        format!("e2e-relp-{stamp}.txt")
     } else if forward {
         format!("e2e-forward-{stamp}.txt")
     } else if tls {
@@ -779,6 +801,80 @@ fn run_forward_once(
     sender.join().map_err(|_| "sender panicked".to_string())??;
     drop(guard);
     drop(rguard);
+    let text = std::fs::read(&out).map_err(|e| e.to_string())?;
+    let mut seen = vec![false; n];
+    for line in text.split(|&b| b == b'\n') {
+        if let Some(p) = memchr::memmem::find(line, b"seq=") {
+            if let Some(num) = line
+                .get(p + 4..p + 12)
+                .and_then(|x| std::str::from_utf8(x).ok())
+                .and_then(|x| x.parse::<usize>().ok())
+            {
+                if num < n {
+                    seen[num] = true;
+                }
+            }
+        }
+    }
+    let lost = seen.iter().filter(|s| !**s).count() as u64;
+    let delivered = (n as u64 - lost).max(1) as f64;
+    Ok(RunResult {
+        daemon: d.name,
+        run,
+        seconds: secs,
+        msgs_per_sec: delivered / secs,
+        cpu_sec_per_million: cpu / (n as f64 / 1e6),
+        peak_rss_kb: rss,
+        lost,
+    })
+}
+
+/// One run of the relp scenario: the daemon under test receives with imrelp on a free port
+/// (`@FWDPORT@` in its config), a fresh rsyslogd (relp-sender.conf) forwards the payload to
+/// it with omrelp; the clock stops when the receiver's file holds all N lines; CPU and RSS
+/// are the receiver's.
+fn run_relp_once(
+    d: &Daemon,
+    root: &Path,
+    payload: &[u8],
+    n: usize,
+    run: usize,
+) -> Result<RunResult, String> {
+    let relp_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (guard, pid, _) = start_daemon_with(d, root, dir.path(), Some(relp_port))?;
+    let sender = Daemon {
+        name: "sender",
+        bin: "/usr/sbin/rsyslogd".into(),
+        config: "relp-sender.conf",
+    };
+    let sdir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (sguard, _, sport) = start_daemon_with(&sender, root, sdir.path(), Some(relp_port))?;
+    let cpu0 = cpu_seconds(pid);
+    let out = dir.path().join("out.log");
+    let t0 = Instant::now();
+    let feeder = spawn_sender(sport, payload);
+    let (mut off, mut lines) = (0u64, 0usize);
+    let mut last_growth = Instant::now();
+    while lines < n {
+        let before = lines;
+        count_lines(&out, &mut off, &mut lines);
+        if lines > before {
+            last_growth = Instant::now();
+        } else if last_growth.elapsed() > Duration::from_secs(20) {
+            break; // output stopped growing: the rest is lost
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_kb(pid);
+    feeder.join().map_err(|_| "sender panicked".to_string())??;
+    drop(sguard);
+    drop(guard);
     let text = std::fs::read(&out).map_err(|e| e.to_string())?;
     let mut seen = vec![false; n];
     for line in text.split(|&b| b == b'\n') {

@@ -27,8 +27,13 @@
 #     into the socket meanwhile, counted;
 #   - `apt remove oxsyslog` stops the daemon and the socket; `apt install rsyslog` then runs
 #     rsyslog under systemd again (going back).
+# Test-only changes to the unit: a drop-in binds the FIFO over the service's own /proc/kmsg
+# (the sandbox gives the daemon a procfs of its own), and `systemctl reset-failed` before each
+# series of restarts clears systemd's start limit (5 starts in 10 s).
 # The container is powered off (SIGKILL if it does not stop) and its cgroups removed on exit,
 # failure included; all its mounts live in its own mount namespace and vanish with it.
+# OXSYSLOG_HOLD_ON_FAIL=SECONDS keeps a failed container up for a look; OXSYSLOG_KEEP_ROOT=1
+# keeps its files.
 # Single-quoted sh programs run inside the container; `A && B || fail` is meant.
 # shellcheck disable=SC2016,SC2015
 
@@ -102,13 +107,42 @@ cgdirs=()
 mounts=()
 unshare_pid=
 pid1=
+container_ns=
+running() { # pid: exists and is not a zombie
+    local st
+    st=$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)
+    [ -n "$st" ] && [ "$st" != Z ]
+}
+# Our nsenter processes: outside the container, their children inside. One that is stopped
+# (systemd's shutdown stops every process of the container, and nsenter then stops itself) or
+# still running would keep the container's PID 1 from finishing its exit: killed first.
+kill_nsenters() {
+    local p
+    [ -n "$container_ns" ] || return 0
+    for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" != "$unshare_pid" ] || continue
+        [ "$(readlink "$p/ns/pid_for_children" 2>/dev/null)" = "$container_ns" ] || continue
+        [ "$(readlink "$p/ns/pid" 2>/dev/null)" != "$container_ns" ] || continue
+        kill -s KILL "${p#/proc/}" 2>/dev/null || true
+    done
+}
 stop_container() {
     local i
     [ -n "$unshare_pid" ] || return 0
-    if [ -n "$pid1" ] && kill -0 "$pid1" 2>/dev/null; then
+    kill_nsenters
+    if [ -n "$pid1" ] && running "$pid1"; then
         kill -s SIGRTMIN+4 "$pid1" 2>/dev/null || true # systemd in a container: poweroff
-        for ((i = 0; i < 150; i++)); do kill -0 "$unshare_pid" 2>/dev/null || break; sleep 0.1; done
+        for ((i = 0; i < 150; i++)); do running "$unshare_pid" || break; sleep 0.1; done
         kill -s KILL "$pid1" 2>/dev/null || true # the whole PID namespace goes with it
+    fi
+    for ((i = 0; i < 100; i++)); do
+        running "$unshare_pid" || break
+        kill_nsenters
+        sleep 0.1
+    done
+    if running "$unshare_pid"; then
+        printf 'test-deb-systemd: warning: the container (unshare, pid %s) does not exit\n' "$unshare_pid" >&2
+        return 1
     fi
     wait "$unshare_pid" 2>/dev/null || true
     unshare_pid=
@@ -119,7 +153,7 @@ cleanup() {
     # else the container's PID 1 cannot finish exiting), then the container
     for p in $(jobs -p); do [ "$p" = "$unshare_pid" ] || kill -s KILL "$p" 2>/dev/null || true; done
     for p in $(jobs -p); do [ "$p" = "$unshare_pid" ] || wait "$p" 2>/dev/null || true; done
-    stop_container
+    stop_container || return 0 # the container's files and cgroups stay for a look
     # the cgroups the container's systemd made below ours, deepest first (emptied asynchronously)
     for d in "${cgdirs[@]}"; do
         for ((i = 0; i < 50; i++)); do
@@ -281,6 +315,7 @@ for ((i = 0; i < 100; i++)); do
 done
 [ "$i" -lt 100 ] || { cat "$work/boot.log" "$work/console" >&2; fail "systemd did not start as PID 1 of the container"; }
 R="/proc/$pid1/root" # the container's file system, as its processes see it
+container_ns=$(readlink "/proc/$pid1/ns/pid")
 
 ns() { nsenter -t "$pid1" -m -u -i -p -r -w /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     DEBIAN_FRONTEND=noninteractive "$@" < /dev/null; }
@@ -299,9 +334,11 @@ wait_for() { # file pattern [seconds]: the file in the container contains the te
 # exists; the number sent is then in /run/oxtest-sent, a failed send is reported in the output.
 start_sender() { # tag
     rm -f "$R/run/oxtest-stop" "$R/run/oxtest-sent"
-    ns sh -c 'i=0; while [ ! -e /run/oxtest-stop ]; do i=$((i+1));
+    # nsenter itself in the background (not the function ns in a subshell): $! is nsenter
+    nsenter -t "$pid1" -m -u -i -p -r -w /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c \
+        'i=0; while [ ! -e /run/oxtest-stop ]; do i=$((i+1));
         logger -d -u /run/systemd/journal/syslog --socket-errors=on -t "$0" -p local5.info "seq $i" || echo "lost $i";
-        sleep 0.01; done; echo "$i" > /run/oxtest-sent' "$1" > "$work/sender-$1.out" 2>&1 &
+        sleep 0.01; done; echo "$i" > /run/oxtest-sent' "$1" < /dev/null > "$work/sender-$1.out" 2>&1 &
     sender=$!
 }
 stop_sender() { # tag → number sent in $sent
@@ -359,7 +396,7 @@ kmsg_fd=
 for f in "$R/proc/$pid/fd"/*; do [ "$(readlink "$f")" = /proc/kmsg ] && kmsg_fd=$f; done
 [ -n "$kmsg_fd" ] && [ "$(stat -L -c %F "$kmsg_fd")" = fifo ] \
     || fail "oxsyslogd's /proc/kmsg is not the test's FIFO ('${kmsg_fd:-not open}')"
-ns journalctl --no-pager -u oxsyslog.service | grep -q "Acquired UNIX socket '/run/systemd/journal/syslog'.*from systemd" \
+ns journalctl --no-pager -u oxsyslog.service | grep "Acquired UNIX socket '/run/systemd/journal/syslog'.*from systemd" >/dev/null \
     || { journal_tail; fail "oxsyslogd did not take syslog.socket's socket from systemd"; }
 say "rsyslog stopped and removed; oxsyslog.service active (pid $pid) with syslog.socket; aliases resolve"
 
@@ -387,7 +424,7 @@ for name in rsyslog syslog; do
     [ "$(ns systemctl is-active oxsyslog.service)" = active ] || { journal_tail; fail "not active after systemctl restart $name"; }
     # the new process's pid is new in the container: the line can only be of this restart
     ns journalctl --no-pager -u oxsyslog.service \
-        | grep -q "Got notification message from PID $pid (READY=1" \
+        | grep "Got notification message from PID $pid (READY=1" >/dev/null \
         || { journal_tail 60; fail "no READY=1 from the new process $pid after systemctl restart $name"; }
     say "systemctl restart $name: oxsyslog.service restarted ($old → $pid), READY=1 received, active after $ms ms"
 done
@@ -476,6 +513,7 @@ say "dropped to oxdrop ($uid:$gid): its files written, a new one created as oxdr
 
 say "messages into syslog.socket while the daemon restarts 3 times"
 ns systemctl reset-failed oxsyslog.service
+sock_ino=$(stat -c %i "$R/run/systemd/journal/syslog")
 start_sender oxrestart
 sleep 0.3
 for name in rsyslog syslog oxsyslog; do
@@ -485,7 +523,8 @@ done
 stop_sender oxrestart
 got=$(count_received oxrestart)
 [ "$got" = "$sent" ] || fail "restarts: $got of $sent messages logged"
-say "restarts: $got of $sent messages sent into /run/systemd/journal/syslog logged"
+[ "$(stat -c %i "$R/run/systemd/journal/syslog")" = "$sock_ino" ] || fail "the socket was recreated by the restarts"
+say "restarts: $got of $sent messages sent into /run/systemd/journal/syslog logged; the same socket throughout"
 
 # ---------------------------------------------------------------------------------------------
 # Log rotation
@@ -522,11 +561,12 @@ sleep 0.3
 stop_sender oxupgrade
 got=$(count_received oxupgrade)
 [ "$got" = "$sent" ] || fail "upgrade: $got of $sent messages logged"
+[ "$(stat -c %i "$R/run/systemd/journal/syslog")" = "$sock_ino" ] || fail "the socket was recreated by the upgrade"
 [ "$(ns dpkg-query -W -f='${Version}' oxsyslog)" = "$next_version" ] || fail "not upgraded"
 pid=$(main_pid oxsyslog.service)
 [ "$pid" != "$old" ] && [ "$pid" != 0 ] || fail "the upgrade did not restart the daemon"
 [ "$(ns systemctl is-active oxsyslog.service)" = active ] || fail "not active after the upgrade"
-say "upgraded, daemon restarted ($old → $pid): $got of $sent messages logged"
+say "upgraded, daemon restarted ($old → $pid): $got of $sent messages logged; the same socket throughout"
 
 # ---------------------------------------------------------------------------------------------
 # Removal, and back to rsyslog

@@ -51,6 +51,27 @@ struct NoticeInner {
     repeat: Option<Mutex<crate::input::repeat::Repeat>>,
 }
 
+/// The running daemon's notices, for modules that have no handle (outputs, the rules).
+static NOTICES: std::sync::OnceLock<Notices> = std::sync::OnceLock::new();
+
+/// Reports a module's error as rsyslog does: on stderr and as an internal message, so it also
+/// reaches the log when stderr goes nowhere (the systemd unit). Before the daemon runs (tests,
+/// `-N1`) only on stderr.
+pub fn report_error(text: String) {
+    match NOTICES.get() {
+        Some(n) => n.error(text),
+        None => eprintln!("oxsyslogd: {text}"),
+    }
+}
+
+/// Like [`report_error`], at warning severity (recoveries, key changes).
+pub fn report_warning(text: String) {
+    match NOTICES.get() {
+        Some(n) => n.warning(text),
+        None => eprintln!("oxsyslogd: {text}"),
+    }
+}
+
 impl Notices {
     fn new(
         tx: mpsc::Sender<Batch>,
@@ -282,7 +303,13 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
     }
     for i in &cfg.inputs {
         let p = &i.params;
-        let rs = ruleset_of(p, &i.loc)?;
+        let rs = match cfg.module(i.module) {
+            // imrelp: module(ruleset=) is the default of its inputs (imrelp.c)
+            Some(m) if i.module == "imrelp" && p.get("ruleset").is_none() => {
+                ruleset_of(&m.params, &m.loc)?
+            }
+            _ => ruleset_of(p, &i.loc)?,
+        };
         let name = p.str("name").unwrap_or(i.module).to_string();
         match i.module {
             "imtcp" | "imptcp" => {
@@ -302,7 +329,7 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     Some(ts) => {
                         let (sc, warnings) = crate::tls::setup::server_config(&ts)?;
                         for w in warnings {
-                            eprintln!("oxsyslogd: {w}");
+                            crate::engine::report_warning(w);
                         }
                         Some(input::tcp::TlsListener::new(sc, ts.auth))
                     }
@@ -482,7 +509,7 @@ fn stats_label(p: &PlannedInput) -> Option<(String, String)> {
         InputPlan::Tcp(s) => Some((format!("{}({})", p.name, s.port), "imtcp".into())),
         InputPlan::Udp(_) => Some((p.name.clone(), "imudp".into())),
         InputPlan::Ux(_) => Some(("imuxsock".into(), "imuxsock".into())),
-        InputPlan::Other(_) => None,
+        InputPlan::Other(s) => s.stats_label(),
     }
 }
 
@@ -539,12 +566,14 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     );
     let dns_on = !matches!(cfg.globals.get("net.enableDNS"), Some(PValue::Bool(false)));
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("oxsyslogd-io")
-        .build()
-        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+    let rt = Rt(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("oxsyslogd-io")
+            .build()
+            .map_err(|e| format!("cannot start the I/O runtime: {e}"))?,
+    ));
 
     let mq = crate::mainq::MainQueue::new(crate::mainq::Settings::from_config(&cfg));
     let (tx, rx) = mpsc::channel::<Batch>(mq.s.channel_batches());
@@ -556,6 +585,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         local_host.clone(),
         &cfg,
     );
+    let _ = NOTICES.set(notices.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let hup = Arc::new(AtomicBool::new(false));
     let abandon = Arc::new(AtomicBool::new(false));
@@ -751,19 +781,42 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         abandon.store(true, Ordering::SeqCst);
     }
     let _ = worker.join();
-    rt.shutdown_timeout(Duration::from_millis(200));
+    drop(rt);
     let lost = lost_at_shutdown.load(Ordering::SeqCst);
     let udp_dropped = dropped.load(Ordering::SeqCst);
     if lost > 0 {
-        eprintln!("oxsyslogd: shutdown: {lost} messages could not be written (queue not drained within {} ms, or outputs failing)", shutdown_timeout.as_millis());
+        notices.error(format!("shutdown: {lost} messages could not be written (queue not drained within {} ms, or outputs failing)", shutdown_timeout.as_millis()));
     }
     if udp_dropped > 0 {
-        eprintln!("oxsyslogd: {udp_dropped} datagrams were dropped because the queue was full");
+        notices.error(format!(
+            "{udp_dropped} datagrams were dropped because the queue was full"
+        ));
     }
     if let Some(pf) = &opts.pidfile {
         let _ = std::fs::remove_file(pf);
     }
     Ok(())
+}
+
+/// The I/O runtime, shut down without waiting for blocking tasks (imklog's read(2) of the
+/// kernel log never returns) — also when the start fails half-way: dropping a plain Runtime
+/// there would wait for them forever.
+struct Rt(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Rt {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        // Some from construction until drop, the only place that takes it
+        self.0.as_ref().expect("runtime present until drop")
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_timeout(Duration::from_millis(200));
+        }
+    }
 }
 
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
@@ -803,7 +856,7 @@ fn process(
                 o.hup();
             }
             for e in rulesets.hup() {
-                eprintln!("oxsyslogd: {e}");
+                report_error(e);
             }
         }
         if batch.is_empty() {
@@ -830,7 +883,9 @@ fn process(
                 win_discard = mq.q.discarding_at(size);
             }
             // the chunk ends where the window is used up (discarded messages do not count,
-            // as in queue.c's dequeue loop) or with the batch
+            // as in queue.c's dequeue loop) or with the batch; without dequeueBatchSize and
+            // without discarding, windows change nothing and the batch is one chunk
+            let split = win_discard || mq.q.s.dequeue_batch.is_some();
             let mut end = len;
             let mut nf = 0;
             env.refresh_now();
@@ -876,8 +931,8 @@ fn process(
                     }
                     Some(o.suspended_now())
                 });
-                win_left -= 1;
-                if win_left == 0 {
+                win_left = win_left.saturating_sub(1);
+                if win_left == 0 && split {
                     end = i + 1;
                     break;
                 }

@@ -165,9 +165,9 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
         ],
     ),
     ("omfwd", &["template"]),
-    // imrelp/omrelp (src/input/relp.rs, src/output/relp.rs): no module parameter is
-    // honoured yet (the module-wide `ruleset` and TLS library are refused)
-    ("imrelp", &[]),
+    // imrelp/omrelp (src/input/relp.rs, src/output/relp.rs): imrelp's `ruleset` is the
+    // default of its inputs (src/engine.rs); the TLS library choice is refused with TLS
+    ("imrelp", &["ruleset"]),
     ("omrelp", &[]),
     (
         "omfile",
@@ -404,7 +404,7 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
     (
         "omrelp",
         &[
-            // src/output/relp.rs, relp_client.rs (TLS and localClientIp stay refused)
+            // src/output/relp.rs, relp_client.rs (TLS stays refused)
             "type",
             "target",
             "port",
@@ -413,6 +413,7 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "conn.timeout",
             "windowSize",
             "rebindInterval",
+            "localClientIp",
             // the action queue and its worker, as omfwd's (src/output/actq.rs)
             "queue.type",
             "queue.size",

@@ -3,6 +3,12 @@
 //! expects each change named with its sequence number; a property test flips single bytes.
 
 mod common;
+#[path = "common/flow.rs"]
+mod flow;
+#[path = "common/tls_certs.rs"]
+mod tls_certs;
+#[path = "common/tls_conf.rs"]
+mod tls_conf;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1088,4 +1094,108 @@ fn idle_heartbeat_checkpoints() {
     let (code, out) =
         oxaudit_verify(&["--pubkey", pubkey.to_str().unwrap(), log.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
+}
+
+/// The Keyfactor scenario end to end: a real rsyslogd (gtls, x509/name, RFC 5424) in the role
+/// of Keyfactor Command ships audit events and other messages over TLS; oxsyslogd's TLS
+/// listener (x509/name, the client's name permitted) routes the Keyfactor-tagged ones with the
+/// document's property filter into omaudit; `oxaudit verify` says OK and counts exactly them.
+#[test]
+fn keyfactor_events_over_tls_into_omaudit_verify() {
+    const N: usize = 200;
+    let rsyslogd = "/usr/sbin/rsyslogd";
+    if !Path::new(rsyslogd).exists() {
+        eprintln!("skipped: rsyslogd not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let c = tls_certs::certs();
+    let tmp = tempfile::tempdir().unwrap();
+    let (rdir, sdir) = (tmp.path().join("server"), tmp.path().join("sender"));
+    std::fs::create_dir_all(&rdir).unwrap();
+    std::fs::create_dir_all(&sdir).unwrap();
+    let keys = keygen(&rdir.join("keys"), "ed25519");
+    let r = rdir.display();
+    let rconf = format!(
+        "global(workDirectory=\"{r}\" DefaultNetstreamDriver=\"gtls\" DefaultNetstreamDriverCAFile=\"{ca}\" DefaultNetstreamDriverCertFile=\"{cert}\" DefaultNetstreamDriverKeyFile=\"{key}\")\n\
+         module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"x509/name\" PermittedPeer=[\"client.example.net\"])\n\
+         input(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{r}/rport\")\n\
+         module(load=\"omaudit\")\n\
+         :syslogtag, isequal, \"Keyfactor\" action(type=\"omaudit\" file=\"{r}/audit.log\" nodeId=\"kf\" {k})\n\
+         & stop\n\
+         *.* {r}/other.log\n",
+        ca = c.ca.display(),
+        cert = c.server.cert.display(),
+        key = c.server.key.display(),
+        k = key_file(&keys),
+    );
+    let mut server = Daemon::start(DAEMON, &rdir, &rconf, &[]);
+    let rport = flow::port_file(&server, "rport");
+    let t = tls_conf::Tls {
+        driver: "gtls",
+        auth: tls_conf::Auth::Name,
+        ca: Some(c.ca.clone()),
+        cert: Some(c.client.cert.clone()),
+        key: Some(c.client.key.clone()),
+        peers: vec!["server.example.net".into()],
+        extra_global: String::new(),
+    };
+    let s = sdir.display();
+    let sconf = format!(
+        "global(workDirectory=\"{s}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{s}/sport\")\n*.* {}\n",
+        tls_conf::omfwd_action(
+            &t,
+            rport,
+            "octet-counted",
+            " template=\"RSYSLOG_SyslogProtocol23Format\""
+        )
+    );
+    let mut sender = Daemon::start(rsyslogd, &sdir, &sconf, &[]);
+    let sport = flow::port_file(&sender, "sport");
+    let mut lines = Vec::new();
+    for i in 0..N {
+        lines.push(format!("<110>1 2026-11-23T10:00:00.{i:06}Z kf-host Keyfactor - CERT_ISSUED [audit@32473 eventStatus=\"SUCCESS\" customId=\"{i}\"] certificate {i} issued"));
+        if i % 4 == 0 {
+            lines.push(format!(
+                "<14>1 2026-11-23T10:00:00Z kf-host other - - - unrelated {i}"
+            ));
+        }
+    }
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    conn.write_all((lines.join("\n") + "\n").as_bytes())
+        .unwrap();
+    drop(conn);
+    let log = rdir.join("audit.log");
+    let t0 = Instant::now();
+    while count_lines(&log) < 1 + N {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{} of {N} events; server: {}; sender: {}",
+            count_lines(&log).saturating_sub(1),
+            server.stderr(),
+            sender.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(sender.stop());
+    assert!(server.stop());
+    let recs: Vec<Record> = lines_of(&log)
+        .iter()
+        .map(|l| Record::from_line(l.as_bytes()).unwrap())
+        .collect();
+    // start, the N events in order, the shutdown checkpoint
+    assert_eq!(recs.len(), N + 2);
+    for (i, r) in recs[1..=N].iter().enumerate() {
+        assert_eq!(r.field("customId"), i.to_string());
+        assert_eq!(r.field("eventType"), "CERT_ISSUED");
+        assert_eq!(r.field("module"), "Keyfactor");
+    }
+    assert_eq!(count_lines(&rdir.join("other.log")), N / 4);
+    let pubkey = keys.join("audit.pub");
+    let (code, out) =
+        oxaudit_verify(&["--pubkey", pubkey.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("OK: {} records, nodes kf", N + 2)),
+        "{out}"
+    );
 }

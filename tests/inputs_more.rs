@@ -413,6 +413,51 @@ fn privdrop_with_an_unwritable_log_file_is_refused_naming_it() {
     }
 }
 
+/// A start that fails after the inputs run (here: the output check after the privilege drop)
+/// exits with the error even while imklog sits in a blocking read of the kernel log (it
+/// used to hang forever, and under systemd ran into the start timeout).
+#[test]
+fn failed_start_with_imklog_blocked_in_read_exits() {
+    let (true, Some(_)) = (is_root(), nobody()) else {
+        eprintln!("SKIP: needs root and the user nobody / group nogroup");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("kmsg");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: valid path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // a writer that never writes: the daemon's read(2) blocks
+    let _writer = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
+    let d = dir.path().display();
+    let conf = format!(
+        "module(load=\"imklog\" logPath=\"{d}/kmsg\")\n$PrivDropToUser nobody\n*.* {d}/root-only/out.log\n"
+    );
+    std::fs::create_dir(dir.path().join("root-only")).unwrap();
+    let mut o = start(OX, dir.path(), &conf, "o");
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = o.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "oxsyslogd did not exit after a failed start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    let err = std::fs::read_to_string(dir.path().join("o.stderr")).unwrap();
+    assert!(
+        err.contains("root-only/out.log") && err.contains("Permission denied"),
+        "{err}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // impstats
 

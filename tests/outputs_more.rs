@@ -629,3 +629,39 @@ fn omprog_without_confirmation_is_restarted_on_the_next_message_after_it_exited(
         "start\ngot h p: m1\nstart\ngot h p: m2\nstart\ngot h p: m3\n"
     );
 }
+
+/// An output's failure is an internal message too, as in rsyslog (not only a line on stderr,
+/// which the systemd unit discards): with processInternalMessages on, the rules see it.
+#[test]
+fn output_errors_are_internal_messages() {
+    let (dir, mut d) = ox_alone(
+        "global(processInternalMessages=\"on\")\n\
+         template(name=\"t\" type=\"string\" string=\"%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg%\\n\")\n\
+         syslog.* action(type=\"omfile\" file=\"@DIR@/internal.log\" template=\"t\")\n\
+         user.* action(type=\"omfile\" file=\"/dev/full\")\n",
+        &|_| {},
+    );
+    d.send(&msgs3164(&[("h", "app", "one")]));
+    let log = dir.path().join("internal.log");
+    let t = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("omfile error")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "no internal message; internal.log: {:?}; stderr: {}",
+            std::fs::read_to_string(&log),
+            d.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.stop();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text.lines().find(|l| l.contains("omfile error")).unwrap();
+    assert!(
+        line.starts_with("syslog.err rsyslogd:") && line.contains("/dev/full"),
+        "{line}"
+    );
+    assert!(d.stderr().contains("omfile error"), "{}", d.stderr());
+}

@@ -43,6 +43,8 @@ fn have_rsyslogd() -> bool {
 enum Via {
     Unix,
     Tcp,
+    /// imfile: lines appended to a file (full-delayable in rsyslog)
+    File,
 }
 
 struct Outcome {
@@ -91,6 +93,13 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
             "module(load=\"imtcp\")\n\
              input(type=\"imtcp\" port=\"0\" listenPortFileName=\"{d}/port\")\n"
         ),
+        Via::File => {
+            std::fs::write(dir.path().join("in.txt"), "").unwrap();
+            format!(
+                "module(load=\"imfile\")\n\
+                 input(type=\"imfile\" File=\"{d}/in.txt\" Tag=\"ft:\")\n"
+            )
+        }
     };
     let conf = format!(
         "global(workDirectory=\"{d}\")\n\
@@ -103,6 +112,8 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
     let t = Instant::now();
     let ready = |d: &Daemon| match via {
         Via::Unix => dir.path().join("in.sock").exists(),
+        // impstats' first line: the daemon runs (imfile has nothing to wait for)
+        Via::File => dir.path().join("stats.log").exists(),
         Via::Tcp => std::fs::read_to_string(d.dir.join("port")).is_ok_and(|s| !s.trim().is_empty()),
     };
     while !ready(&daemon) {
@@ -121,10 +132,22 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
             .trim()
             .parse()
             .unwrap(),
-        Via::Unix => 0,
+        Via::Unix | Via::File => 0,
     };
+    let n = burst.len();
     let burst: Vec<String> = burst.iter().map(|&(sev, i)| msg(i, sev)).collect();
+    let file = dir.path().join("in.txt");
     let sender = std::thread::spawn(move || match via {
+        Via::File => {
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&file)
+                .unwrap();
+            f.write_all(format!("{}\n", msg(0, 3)).as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(700));
+            let all: String = burst.iter().map(|m| format!("{m}\n")).collect();
+            f.write_all(all.as_bytes()).unwrap();
+        }
         Via::Unix => {
             let s = UnixDatagram::unbound().unwrap();
             s.send_to(msg(0, 3).as_bytes(), &sock).unwrap();
@@ -152,6 +175,29 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
     });
     // drain, and at least one statistics line after it
     std::thread::sleep(Duration::from_millis(3500));
+    if let Via::File = via {
+        // imfile reads on at its own pace (rsyslog's waits at the full delay mark in 1 s
+        // steps, and after such a wait sometimes reads on only when the file changes
+        // again): one more line, then until every line was offered and the queue is
+        // empty, at most 12 s more
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("in.txt"))
+            .unwrap();
+        f.write_all(format!("{}\n", msg(n + 1, 3)).as_bytes())
+            .unwrap();
+        let all = format!("enqueued={}", n + 2);
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(12) {
+            let st = common::read_lossy(&dir.path().join("stats.log"));
+            let last = st.lines().rev().find(|l| l.contains("main Q: origin="));
+            if last.is_some_and(|l| l.contains(&all) && l.contains(" size=0 ")) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(1200));
+    }
     let stats = common::read_lossy(&dir.path().join("stats.log"));
     daemon.stop();
     let lines = reader.join().unwrap();
@@ -324,4 +370,54 @@ fn omfile_resume_interval_and_failover_like_rsyslogd() {
         "the scenario did not work with rsyslogd: {r:?}"
     );
     assert_eq!(o, r, "(primary, secondary) differ");
+}
+
+/// imfile is full-delayable: at `queue.fullDelayMark` it stops reading until the queue has
+/// room, so even with `timeoutEnqueue="0"` nothing is lost (imuxsock would lose here, see
+/// above): oxsyslogd writes every line, in order, with rsyslogd's counters for what it
+/// offered and never discarded. rsyslogd 8.2302 often stalls here (in our runs until
+/// shutdown): imfile's batch waits at the mark before the queue's worker was told about the
+/// messages enqueued just before (queue.c advises the workers after the whole multi-submit),
+/// so the worker sleeps on a full queue (README, deliberate differences); its lines are then
+/// a prefix of ours.
+#[test]
+fn imfile_waits_at_full_delay_mark_nothing_lost() {
+    if !have_rsyslogd() {
+        return;
+    }
+    let queue =
+        "main_queue(queue.size=\"100\" queue.workerThreads=\"1\" queue.timeoutEnqueue=\"0\" \
+                 queue.fullDelayMark=\"50\")";
+    let burst = alternating(200);
+    let r = run(RSYSLOGD, queue, Via::File, &burst);
+    let o = run(OX, queue, Via::File, &burst);
+    let want: String = (0..=201)
+        .map(|i| {
+            format!(
+                "ft:{}\n",
+                msg(
+                    i,
+                    if i == 0 || i == 201 || i % 2 == 1 {
+                        3
+                    } else {
+                        6
+                    }
+                )
+            )
+        })
+        .collect();
+    assert_eq!(o.lines, want, "oxsyslogd lost or reordered lines");
+    assert!(
+        r.lines.len() > 10 && o.lines.starts_with(&r.lines),
+        "rsyslogd's lines are not a prefix of ours: {}",
+        r.lines
+    );
+    let get =
+        |c: &[(String, String)], k: &str| c.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    for k in ["full", "discarded.full", "discarded.nf"] {
+        assert_eq!(get(&o.counters, k).as_deref(), Some("0"), "{k}");
+        assert_eq!(get(&r.counters, k), get(&o.counters, k), "{k}");
+    }
+    assert_eq!(get(&o.counters, "enqueued").as_deref(), Some("202"));
+    assert_eq!(get(&o.counters, "maxqsize").as_deref(), Some("50"));
 }

@@ -14,7 +14,12 @@
 //!   malformed frame, an oversize frame in truncate and abort mode, a transaction number out
 //!   of sequence, an unknown command) sent to rsyslogd's imrelp and to oxsyslogd's imrelp get
 //!   the same answers, byte for byte (the `relp_software` offer aside); oxsyslogd's error
-//!   lines name the peer.
+//!   lines name the peer;
+//! - oxsyslogd → oxsyslogd at full speed, the receiver killed with messages in flight: none
+//!   lost, duplicates counted; a client that pipelines 20,000 frames without waiting;
+//! - legacy `$InputRELPServerRun`/`:omrelp:` and `module(load="imrelp" ruleset=)`,
+//!   `localClientIp`, imrelp's impstats counter, each against rsyslogd; TLS and other
+//!   unenforced parameters refused at start.
 
 mod common;
 #[path = "common/flow.rs"]
@@ -72,7 +77,7 @@ fn receiver_conf(port: u16, out: &Path, work: &Path, direct: bool) -> String {
 fn sender_conf(port: u16, work: &Path) -> String {
     std::fs::create_dir_all(work).unwrap();
     format!(
-        "global(workDirectory=\"{}\")\nmodule(load=\"imtcp\")\nmodule(load=\"omrelp\")\ninput(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"tcp.port\")\n*.* action(type=\"omrelp\" target=\"127.0.0.1\" port=\"{port}\" queue.type=\"LinkedList\" queue.size=\"200000\" action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\")\n",
+        "global(workDirectory=\"{}\")\nmodule(load=\"imtcp\")\nmodule(load=\"omrelp\")\ninput(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"tcp.port\")\n*.* action(type=\"omrelp\" target=\"127.0.0.1\" port=\"{port}\" queue.type=\"LinkedList\" queue.size=\"1000000\" action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\")\n",
         work.display()
     )
 }
@@ -393,20 +398,29 @@ fn wire_answers_match_librelp() {
 
 /// The legacy forms: `$InputRELPServerRun` with `$InputRELPServerBindRuleset` on the
 /// receiver, `:omrelp:host:port;template` on the sender — oxsyslogd to oxsyslogd, and the
-/// same sender config to rsyslogd's legacy receiver.
+/// same sender config to rsyslogd's legacy receiver; then `module(load="imrelp"
+/// ruleset=…)` as the inputs' default ruleset, in both daemons.
 #[test]
 fn legacy_directives() {
     const M: usize = 2000;
-    for receiver in [OX, RSYSLOGD] {
+    for (receiver, module_form) in [(OX, false), (RSYSLOGD, false), (OX, true), (RSYSLOGD, true)] {
         let t = tempfile::tempdir().unwrap();
         let out = t.path().join("out");
         let port = free_port();
         std::fs::create_dir_all(t.path().join("w")).unwrap();
-        let rconf = format!(
-            "$WorkDirectory {w}\n$ModLoad imrelp\n{NUMBERED_TEMPLATE}\n$RuleSet relp\n*.* {out};numbered\n$RuleSet RSYSLOG_DefaultRuleset\n$InputRELPServerBindRuleset relp\n$InputRELPServerRun {port}\n",
-            w = t.path().join("w").display(),
-            out = out.display()
-        );
+        let rconf = if module_form {
+            format!(
+                "global(workDirectory=\"{w}\")\nmodule(load=\"imrelp\" ruleset=\"relp\")\n{NUMBERED_TEMPLATE}\nruleset(name=\"relp\") {{ action(type=\"omfile\" file=\"{out}\" template=\"numbered\") }}\ninput(type=\"imrelp\" port=\"{port}\")\n",
+                w = t.path().join("w").display(),
+                out = out.display()
+            )
+        } else {
+            format!(
+                "$WorkDirectory {w}\n$ModLoad imrelp\n{NUMBERED_TEMPLATE}\n$RuleSet relp\n*.* {out};numbered\n$RuleSet RSYSLOG_DefaultRuleset\n$InputRELPServerBindRuleset relp\n$InputRELPServerRun {port}\n",
+                w = t.path().join("w").display(),
+                out = out.display()
+            )
+        };
         let rx = start(receiver, &t.path().join("rx"), &rconf);
         wait_listening(port, &rx);
         let sconf = format!(
@@ -433,12 +447,8 @@ fn unenforced_parameters_are_refused_at_start() {
             "tls",
         ),
         (
-            "module(load=\"omrelp\")\n*.* action(type=\"omrelp\" target=\"127.0.0.1\" localClientIp=\"127.0.0.1\")\n",
-            "localClientIp",
-        ),
-        (
-            "module(load=\"imrelp\" ruleset=\"x\")\nruleset(name=\"x\") { stop }\ninput(type=\"imrelp\" port=\"0\")\n*.* /dev/null\n",
-            "ruleset",
+            "module(load=\"imrelp\" tls.tlsLib=\"openssl\")\ninput(type=\"imrelp\" port=\"0\")\n*.* /dev/null\n",
+            "tls.tlsLib",
         ),
     ] {
         let t = tempfile::tempdir().unwrap();
@@ -456,4 +466,168 @@ fn unenforced_parameters_are_refused_at_start() {
             "{conf}: {err}"
         );
     }
+}
+
+/// oxsyslogd → oxsyslogd at full speed, the receiver killed (SIGKILL) while messages are in
+/// flight and restarted: none lost, duplicates counted.
+#[test]
+fn oxsyslogd_to_oxsyslogd_receiver_killed_at_full_speed() {
+    const M: usize = 300_000;
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("ox.out");
+    let port = free_port();
+    let conf = receiver_conf(port, &out, &t.path().join("w"), false);
+    let mut rx = start(OX, &t.path().join("rx1"), &conf);
+    wait_listening(port, &rx);
+    let tx = start(
+        OX,
+        &t.path().join("tx"),
+        &sender_conf(port, &t.path().join("tx/w")),
+    );
+    let tport = port_file(&tx, "tcp.port");
+    let feeder =
+        std::thread::spawn(move || feed_tcp(tport, "fast", 0..M, 5000, Duration::from_millis(1)));
+    wait_lines_at_least(&out, M / 4, Duration::from_secs(60));
+    rx.child.kill().unwrap(); // SIGKILL
+    rx.child.wait().unwrap();
+    let at_kill = lines(&out);
+    let rx2 = start(OX, &t.path().join("rx2"), &conf);
+    wait_listening(port, &rx2);
+    feeder.join().unwrap();
+    let c = wait_lines(&out, M, 20, 180);
+    if lines(&out) < M {
+        eprintln!(
+            "sender:\n{}\nreceiver before the kill:\n{}\nreceiver after:\n{}",
+            tx.stderr(),
+            rx.stderr(),
+            rx2.stderr()
+        );
+    }
+    let dups = check_with_duplicates(&c, "fast", M, "oxsyslogd → oxsyslogd killed and restarted");
+    println!("oxsyslogd → oxsyslogd, SIGKILL after {at_kill} lines: 0 lost, {dups} duplicates");
+    assert!(at_kill < M, "the kill came after the end of the stream");
+}
+
+/// `localClientIp`: the receiver sees the connection come from that address, for rsyslogd's
+/// omrelp and for oxsyslogd's alike.
+#[test]
+fn local_client_ip() {
+    let mut seen = Vec::new();
+    for sender in [RSYSLOGD, OX] {
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("out");
+        let port = free_port();
+        std::fs::create_dir_all(t.path().join("w")).unwrap();
+        let rconf = format!(
+            "global(workDirectory=\"{}\")\nmodule(load=\"imrelp\")\ninput(type=\"imrelp\" port=\"{port}\")\ntemplate(name=\"ip\" type=\"string\" string=\"%fromhost-ip% %msg%\\n\")\n*.* action(type=\"omfile\" file=\"{}\" template=\"ip\")\n",
+            t.path().join("w").display(),
+            out.display()
+        );
+        let rx = start(RSYSLOGD, &t.path().join("rx"), &rconf);
+        wait_listening(port, &rx);
+        let sconf = sender_conf(port, &t.path().join("tx/w")).replace(
+            "action(type=\"omrelp\"",
+            "action(type=\"omrelp\" localClientIp=\"127.0.0.2\"",
+        );
+        let tx = start(sender, &t.path().join("tx"), &sconf);
+        let tport = port_file(&tx, "tcp.port");
+        feed_tcp(tport, "lip", 0..10, 10, Duration::from_millis(1));
+        let c = wait_lines(&out, 10, 10, 30);
+        seen.push(String::from_utf8_lossy(&c).into_owned());
+    }
+    println!("{}", seen[1].lines().next().unwrap_or_default());
+    assert!(seen[0].starts_with("127.0.0.2 "), "rsyslogd: {}", seen[0]);
+    assert_eq!(seen[1], seen[0], "oxsyslogd vs rsyslogd");
+}
+
+/// impstats: imrelp's `name(port)` object with its `submitted` counter, as rsyslogd has it.
+#[test]
+fn impstats_counter() {
+    let mut seen = Vec::new();
+    for bin in [RSYSLOGD, OX] {
+        let t = tempfile::tempdir().unwrap();
+        let port = free_port();
+        std::fs::create_dir_all(t.path().join("w")).unwrap();
+        let stats = t.path().join("stats");
+        let conf = format!(
+            "global(workDirectory=\"{}\")\nmodule(load=\"impstats\" interval=\"1\" log.file=\"{}\" log.syslog=\"off\")\nmodule(load=\"imrelp\")\ninput(type=\"imrelp\" name=\"relpin\" port=\"{port}\")\n*.* action(type=\"omfile\" file=\"{}\")\n",
+            t.path().join("w").display(),
+            stats.display(),
+            t.path().join("out").display()
+        );
+        let d = start(bin, &t.path().join("d"), &conf);
+        wait_listening(port, &d);
+        let mut script = open_frame(1);
+        for i in 2..7 {
+            script.extend(syslog_frame(i, &format!("<13>Nov 23 10:00:00 h t: m{i}")));
+        }
+        script.extend_from_slice(b"7 close 0\n");
+        exchange(port, &script);
+        let want = format!("relpin({port}): origin=imrelp submitted=5");
+        assert!(
+            common::wait_for(&stats, &want),
+            "{bin}: {}",
+            common::read_lossy(&stats)
+        );
+        let line = common::read_lossy(&stats)
+            .lines()
+            .find(|l| l.contains(&want))
+            .map(|l| l[l.find("relpin(").unwrap_or(0)..].replace(&port.to_string(), "PORT"))
+            .unwrap_or_default();
+        seen.push(line);
+    }
+    assert_eq!(seen[1], seen[0], "oxsyslogd vs rsyslogd");
+}
+
+/// A client that does not wait for answers (20,000 frames in one write) meets the session's
+/// window: every message is written and acknowledged once, in order.
+#[test]
+fn pipelining_client_is_held_by_the_window() {
+    const M: u32 = 20_000;
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("ox.out");
+    let port = free_port();
+    let d = start(
+        OX,
+        &t.path().join("ox"),
+        &receiver_conf(port, &out, &t.path().join("w"), false),
+    );
+    wait_listening(port, &d);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut script = open_frame(1);
+    for i in 0..M {
+        script.extend(syslog_frame(
+            i + 2,
+            &flow::numbered_line("pipe", i as usize),
+        ));
+    }
+    script.extend(format!("{} close 0\n", M + 2).into_bytes());
+    let mut r = s.try_clone().unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let _ = r.read_to_end(&mut got);
+        got
+    });
+    s.write_all(&script).unwrap();
+    let got = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    let acks: Vec<&str> = got
+        .lines()
+        .filter(|l| l.ends_with(" rsp 6 200 OK"))
+        .collect();
+    assert_eq!(acks.len(), M as usize, "acknowledgements");
+    for (i, a) in acks.iter().enumerate() {
+        assert_eq!(*a, format!("{} rsp 6 200 OK", i + 2));
+    }
+    assert!(
+        got.ends_with(&format!("{} rsp 0\n0 serverclose 0\n", M + 2)),
+        "{}",
+        &got[got.len().saturating_sub(80)..]
+    );
+    flow::check_numbered(
+        &std::fs::read(&out).unwrap(),
+        "pipe",
+        M as usize,
+        "pipelined",
+    );
 }

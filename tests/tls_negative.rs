@@ -7,12 +7,15 @@
 //!   certificate, name not permitted, fingerprint mismatch, a plain client on the TLS port, a
 //!   TLS client on a plain port, and handshakes that never complete (nothing sent / half a
 //!   ClientHello); after each, a good client's line is logged;
-//! - oxsyslogd as the TLS client (omfwd) against bad servers (rsyslogd gtls with the bad
-//!   certificate, a plain rsyslogd listener, a socket that never answers): nothing is
-//!   delivered there, each is reported, and a good action in the same daemon delivers every
-//!   message;
+//! - oxsyslogd as the TLS client (omfwd) against bad servers (rsyslogd gtls with a wrong-CA,
+//!   expired, not-yet-valid, revoked, unpermitted-name or unpermitted-fingerprint certificate,
+//!   one that wants a client certificate the sender lacks, a plain rsyslogd listener, a socket
+//!   that never answers): nothing is delivered there, each is reported with the server's
+//!   ip:port, and a good action in the same daemon delivers every message; a TLS server that
+//!   stops reading blocks neither a local action nor the shutdown;
 //! - `-N1` and start-up: missing key file, unreadable key file, encrypted keys, not PEM, key
-//!   not matching the certificate: non-zero exit and the file named.
+//!   not matching the certificate: non-zero exit and the file named;
+//!   a group/other-readable key is warned about; keys are read before privileges are dropped.
 //!
 //! The same server- and client-role sequences run against rsyslogd (`reference_*`, without
 //! the CRL, which 8.2302 does not have) to show each bad peer is one rsyslogd refuses too.
@@ -127,11 +130,18 @@ fn ca_for(bin: &str) -> PathBuf {
     }
 }
 
-/// A TLS receiver (`bin`) in `auth` mode with the good server certificate and `peers`.
-fn tls_server(bin: &str, dir: &Path, auth: Auth, peers: Vec<String>) -> (Daemon, u16) {
+/// A TLS receiver (`bin`, `driver`) in `auth` mode with the good server certificate and
+/// `peers`.
+fn tls_server(
+    bin: &str,
+    driver: &'static str,
+    dir: &Path,
+    auth: Auth,
+    peers: Vec<String>,
+) -> (Daemon, u16) {
     let c = certs();
     let t = Tls {
-        driver: "gtls",
+        driver,
         auth,
         ca: Some(ca_for(bin)),
         cert: Some(c.server.cert.clone()),
@@ -172,13 +182,14 @@ fn s_client_bad(case: &'static str, phrase: &'static str, peer: Option<Peer>) ->
 /// logged, the good ones must; with oxsyslogd, each bad client must be named on stderr.
 fn server_sequence(
     bin: &str,
+    driver: &'static str,
     auth: Auth,
     peers: Vec<String>,
     good: Option<Peer>,
     bad: Vec<BadClient>,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut d, port) = tls_server(bin, dir.path(), auth, peers);
+    let (mut d, port) = tls_server(bin, driver, dir.path(), auth, peers);
     let out = dir.path().join("out");
     let ca = certs().ca.clone();
     for (i, b) in bad.iter().enumerate() {
@@ -328,6 +339,7 @@ fn rsyslogd_client(driver: &'static str, port: u16, line: &str, peer: &Peer) {
 fn ox_server_certvalid_refuses_bad_clients() {
     server_sequence(
         OX,
+        "gtls",
         Auth::CertValid,
         vec![],
         Some(certs().client.clone()),
@@ -339,6 +351,7 @@ fn ox_server_certvalid_refuses_bad_clients() {
 fn reference_rsyslogd_server_certvalid_refuses_bad_clients() {
     server_sequence(
         RSYSLOGD,
+        "gtls",
         Auth::CertValid,
         vec![],
         Some(certs().client.clone()),
@@ -369,6 +382,22 @@ fn name_bad_clients() -> Vec<BadClient> {
 fn ox_server_name_refuses_unpermitted() {
     server_sequence(
         OX,
+        "gtls",
+        Auth::Name,
+        vec!["cnonly.example.net".into(), "*.example.com".into()],
+        Some(certs().cn_only.clone()),
+        name_bad_clients(),
+    );
+}
+
+/// The same with `StreamDriver.Name="ossl"` (oxsyslogd follows nsd_ossl.c's name rules then).
+/// No rsyslogd reference: 8.2302's ossl server let unpermitted clients through in this
+/// suite's runs (see tests/tls_interop.rs `name_mode_cn_after_san_as_rsyslogd_decides`).
+#[test]
+fn ox_server_name_ossl_refuses_unpermitted() {
+    server_sequence(
+        OX,
+        "ossl",
         Auth::Name,
         vec!["cnonly.example.net".into(), "*.example.com".into()],
         Some(certs().cn_only.clone()),
@@ -380,6 +409,7 @@ fn ox_server_name_refuses_unpermitted() {
 fn reference_rsyslogd_server_name_refuses_unpermitted() {
     server_sequence(
         RSYSLOGD,
+        "gtls",
         Auth::Name,
         vec!["cnonly.example.net".into(), "*.example.com".into()],
         Some(certs().cn_only.clone()),
@@ -405,6 +435,7 @@ fn ox_server_fingerprint_refuses_unknown() {
     let c = certs();
     server_sequence(
         OX,
+        "gtls",
         Auth::Fingerprint,
         vec![c.client.sha256.clone()],
         Some(c.client.clone()),
@@ -417,6 +448,7 @@ fn reference_rsyslogd_server_fingerprint_refuses_unknown() {
     let c = certs();
     server_sequence(
         RSYSLOGD,
+        "gtls",
         Auth::Fingerprint,
         vec![c.client.sha256.clone()],
         Some(c.client.clone()),
@@ -473,6 +505,9 @@ fn ox_plain_listener_names_tls_client() {
 /// A bad server: a receiver with `cert` (anon mode), or a plain one, or a silent socket.
 enum BadServer {
     Tls(Peer),
+    /// The good server certificate, x509/certvalid: wants a client certificate (the sender
+    /// has none towards this one).
+    WantsClientCert,
     Plain,
     Silent,
 }
@@ -540,6 +575,16 @@ fn bad_targets() -> Vec<BadTarget> {
             "fingerprint mismatch",
             vec![c.server.sha1.clone()],
         ),
+        // the server wants a client certificate the sender does not have
+        t(
+            "server-wants-client-cert",
+            BadServer::WantsClientCert,
+            Auth::Anon,
+            vec![],
+            // gnutls (TLS 1.3) closes without an alert after the client's Finished
+            "refused our certificate",
+            vec![],
+        ),
         // a plain listener never answers a ClientHello
         t(
             "plain-server",
@@ -583,6 +628,20 @@ fn start_bad_server(s: &BadServer, dir: &Path) -> (u16, Option<Daemon>, Option<T
                 ca: Some(certs().ca.clone()),
                 cert: Some(p.cert.clone()),
                 key: Some(p.key.clone()),
+                peers: vec![],
+                extra_global: String::new(),
+            };
+            let d = start(RSYSLOGD, dir, &tls_conf::receiver(dir, &t));
+            (flow::port_file(&d, "rport"), Some(d), None)
+        }
+        BadServer::WantsClientCert => {
+            let c = certs();
+            let t = Tls {
+                driver: "gtls",
+                auth: Auth::CertValid,
+                ca: Some(c.ca.clone()),
+                cert: Some(c.server.cert.clone()),
+                key: Some(c.server.key.clone()),
                 peers: vec![],
                 extra_global: String::new(),
             };
@@ -664,7 +723,7 @@ fn client_role(bin: &str) {
         sdir.path().join("sport").display()
     );
     for (t, (port, _, _)) in targets.iter().zip(&servers) {
-        let tls = Tls {
+        let mut tls = Tls {
             driver: "gtls",
             auth: t.auth,
             ca: Some(ca_for(bin)),
@@ -673,6 +732,10 @@ fn client_role(bin: &str) {
             peers: t.peers.clone(),
             extra_global: String::new(),
         };
+        if matches!(t.server, BadServer::WantsClientCert) {
+            tls.cert = None;
+            tls.key = None;
+        }
         conf += &format!(
             "*.* {}\n",
             tls_conf::omfwd_action(&tls, *port, "traditional", " queue.type=\"LinkedList\" action.resumeInterval=\"1\" action.resumeRetryCount=\"-1\"")
@@ -867,5 +930,159 @@ fn ox_warns_about_group_readable_key() {
         d.stderr()
     );
     assert!(d.stderr().contains(&key_s), "{}", d.stderr());
+    assert!(d.stop());
+}
+
+/// A TLS server that completes the handshake and then never reads (`openssl s_server`,
+/// stopped with SIGSTOP): oxsyslogd's local omfile action keeps receiving every message, and
+/// SIGTERM still ends the daemon in bounded time (write timeout, bounded close).
+#[test]
+fn ox_client_stuck_tls_server_does_not_block() {
+    const N: usize = 50_000;
+    let c = certs();
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let sdir = tempfile::tempdir().unwrap();
+    let server_out = sdir.path().join("s_server.out");
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&c.server.cert)
+        .arg("-key")
+        .arg(&c.server.key)
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&server_out).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT);
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let server_stdin = server.stdin.take();
+    let server = Kill(server);
+    let t = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "s_server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tls = Tls {
+        driver: "gtls",
+        auth: Auth::Anon,
+        ca: Some(c.ca.clone()),
+        cert: None,
+        key: None,
+        peers: vec![],
+        extra_global: String::new(),
+    };
+    let conf = format!(
+        "global(workDirectory=\"{0}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{0}/sport\")\n{1}\n*.* {2}\n*.* action(type=\"omfile\" file=\"{0}/out\" template=\"numbered\")\n",
+        dir.path().display(),
+        flow::NUMBERED_TEMPLATE,
+        tls_conf::omfwd_action(&tls, port, "traditional", " queue.type=\"LinkedList\" queue.size=\"1000\"")
+    );
+    let mut d = start(OX, dir.path(), &conf);
+    let sport = flow::port_file(&d, "sport");
+    // one message through, so the TLS session is up; then the server stops reading
+    flow::feed_tcp(sport, "first", 0..1, 1, Duration::from_millis(1));
+    assert!(
+        common::wait_for(&server_out, "seq=0000000"),
+        "s_server got nothing: {}",
+        d.stderr()
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.0.id() as i32),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+    flow::feed_tcp(sport, "stuck", 0..N, 5_000, Duration::from_millis(2));
+    let got = flow::wait_lines(&dir.path().join("out"), N + 1, 20, 60);
+    let text = String::from_utf8_lossy(&got);
+    let stuck: String = text
+        .lines()
+        .filter(|l| l.contains("stuck[7]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    flow::check_numbered(
+        stuck.as_bytes(),
+        "stuck",
+        N,
+        "the local action next to a stuck TLS target",
+    );
+    let t = Instant::now();
+    assert!(
+        d.stop(),
+        "oxsyslogd did not stop within 10 s: {}",
+        d.stderr()
+    );
+    eprintln!("stopped in {:?}; stderr: {}", t.elapsed(), d.stderr());
+    drop(server_stdin);
+    drop(server);
+}
+
+/// Keys and certificates are read before privileges are dropped: with the key readable by
+/// root only (0600 in a 0700 directory) and `$PrivDropToUser nobody`, oxsyslogd runs as nobody
+/// and still serves TLS.
+#[test]
+fn ox_reads_keys_before_dropping_privileges() {
+    use std::os::unix::fs::PermissionsExt;
+    let c = certs();
+    let dir = tempfile::tempdir().unwrap(); // 0700, root's
+    let out_dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(out_dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let key = dir.path().join("key.pem");
+    std::fs::copy(&c.server.key, &key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = out_dir.path().display();
+    let conf = format!(
+        "global(workDirectory=\"{o}\" DefaultNetstreamDriver=\"gtls\" DefaultNetstreamDriverCAFile=\"{}\" DefaultNetstreamDriverCertFile=\"{}\" DefaultNetstreamDriverKeyFile=\"{}\")\n\
+         $PrivDropToUser nobody\n$PrivDropToGroup nogroup\n\
+         module(load=\"imtcp\" StreamDriver.Name=\"gtls\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")\n\
+         input(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{o}/rport\")\n\
+         *.* action(type=\"omfile\" file=\"{o}/out\")\n",
+        c.ca.display(),
+        c.server.cert.display(),
+        key.display()
+    );
+    let mut d = start(OX, dir.path(), &conf);
+    let port = {
+        let t = Instant::now();
+        loop {
+            if let Some(p) = std::fs::read_to_string(out_dir.path().join("rport"))
+                .ok()
+                .and_then(|s| s.trim().parse::<u16>().ok())
+            {
+                break p;
+            }
+            assert!(t.elapsed() < Duration::from_secs(15), "{}", d.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    s_client(port, &c.ca, None, &msg("after-privdrop"));
+    assert!(
+        common::wait_for(&out_dir.path().join("out"), &logged("after-privdrop")),
+        "{}",
+        d.stderr()
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("");
+    let nobody = Command::new("id").args(["-u", "nobody"]).output().unwrap();
+    let nobody = String::from_utf8_lossy(&nobody.stdout).trim().to_string();
+    assert!(
+        uid_line.split_whitespace().nth(1) == Some(nobody.as_str()),
+        "not running as nobody ({nobody}): {uid_line}"
+    );
     assert!(d.stop());
 }

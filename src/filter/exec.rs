@@ -399,7 +399,7 @@ impl Rulesets {
         st.deferred.clear();
         for (t, stub) in std::mem::take(&mut st.reloads) {
             if let Err(e) = self.lookups.reload_with_stub(t, stub.as_deref()) {
-                eprintln!("oxsyslogd: {e}");
+                crate::engine::report_error(e.to_string());
             }
         }
     }
@@ -485,10 +485,10 @@ fn exec(
                 {
                     Some(r) => call(rs, r, cx, st, act, depth),
                     None => {
-                        eprintln!(
-                            "oxsyslogd: error: call_indirect: ruleset '{}' cannot be found, treating as NOP",
+                        crate::engine::report_error(format!(
+                            "error: call_indirect: ruleset '{}' cannot be found, treating as NOP",
                             String::from_utf8_lossy(&name)
-                        );
+                        ));
                         Flow::Go
                     }
                 }

@@ -209,6 +209,10 @@ pub trait Source: Send {
     fn flags(&self) -> InputFlags {
         InputFlags::default()
     }
+    /// impstats' name and origin of its `submitted` counter (rsyslog's statsobj), if any.
+    fn stats_label(&self) -> Option<(String, String)> {
+        None
+    }
     /// Starts the input (called inside the tokio runtime). Errors are startup errors.
     fn start(self: Box<Self>, ctx: Ctx) -> Result<tokio::task::JoinHandle<()>, String>;
 }

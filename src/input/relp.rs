@@ -27,6 +27,11 @@ use crate::config::model::{Config, Input, PValue};
 use crate::message::{Batch, Peer};
 use crate::relp::frame::{self, Parsed};
 
+/// Messages a session may have taken but not yet acknowledged; librelp's clients keep at most
+/// their window (128 by default) in flight, so only a client that does not wait for answers
+/// ever waits for this.
+const SESSION_WINDOW: usize = 8192;
+
 /// What librelp does with a frame larger than `maxDataSize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Oversize {
@@ -76,10 +81,10 @@ pub fn plan(i: &Input, cfg: &Config) -> Result<Relp, String> {
     if max_data == 0 {
         max_data = max_msg;
     } else if max_data < max_msg {
-        eprintln!(
-            "oxsyslogd: {}: warning: imrelp: maxDataSize ({max_data}) is smaller than global parameter maxMessageSize ({max_msg}) - global parameter will be used.",
+        crate::engine::report_error(format!(
+            "{}: warning: imrelp: maxDataSize ({max_data}) is smaller than global parameter maxMessageSize ({max_msg}) - global parameter will be used.",
             i.loc
-        );
+        ));
         max_data = max_msg;
     }
     let oversize = match p
@@ -119,6 +124,11 @@ pub fn plan(i: &Input, cfg: &Config) -> Result<Relp, String> {
 impl Source for Relp {
     fn name(&self) -> String {
         self.name.clone()
+    }
+
+    /// imrelp.c: `name(port)`, origin `imrelp`.
+    fn stats_label(&self) -> Option<(String, String)> {
+        Some((format!("{}({})", self.name, self.port), "imrelp".into()))
     }
 
     fn start(self: Box<Self>, mut ctx: Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
@@ -226,8 +236,15 @@ async fn session(stream: TcpStream, addr: SocketAddr, s: &Relp, ctx: &Ctx) {
     };
     let (mut rd, wr) = stream.into_split();
     let (rtx, rrx) = mpsc::unbounded_channel::<Reply>();
+    let window = Arc::new(tokio::sync::Semaphore::new(SESSION_WINDOW));
     let label = format!("imrelp[{}]: session from {who}", s.port);
-    let writer = tokio::spawn(write_replies(wr, rrx, label.clone(), ctx.notices.clone()));
+    let writer = tokio::spawn(write_replies(
+        wr,
+        rrx,
+        label.clone(),
+        ctx.notices.clone(),
+        window.clone(),
+    ));
     let mut sess = Session {
         s,
         ctx,
@@ -238,6 +255,7 @@ async fn session(stream: TcpStream, addr: SocketAddr, s: &Relp, ctx: &Ctx) {
         txnrs: Vec::new(),
         replies: rtx,
         oversized: None,
+        window,
     };
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut shutdown = ctx.shutdown.clone();
@@ -260,9 +278,14 @@ async fn session(stream: TcpStream, addr: SocketAddr, s: &Relp, ctx: &Ctx) {
             }
         };
         if n == 0 {
-            break Err(Some(format!(
-                "{label}: peer closed the connection without a RELP close"
-            )));
+            // a connection that never sent a byte (a port probe) is not reported
+            break if sess.open || sess.expect != 1 {
+                Err(Some(format!(
+                    "{label}: peer closed the connection without a RELP close"
+                )))
+            } else {
+                Ok(())
+            };
         }
         let used = match sess.frames(&buf).await {
             Ok(used) => used,
@@ -316,6 +339,8 @@ struct Session<'a> {
     /// A frame larger than maxDataSize being truncated: its txnr, the data kept, and how
     /// many more bytes to skip before its trailer.
     oversized: Option<(u32, Vec<u8>, usize)>,
+    /// Places for unacknowledged messages (see `SESSION_WINDOW`).
+    window: Arc<tokio::sync::Semaphore>,
 }
 
 impl Session<'_> {
@@ -431,7 +456,8 @@ impl Session<'_> {
 
     /// A protocol error: the session ends (with the hint, after what is queued).
     fn invalid_owned(&mut self, why: String) -> Abort {
-        Abort(format!("{why} (peer {}:{})", self.peer.ip, self.peer.port))
+        // the session's label names the peer
+        Abort(why)
     }
 
     async fn open(&mut self, txnr: u32, data: &[u8]) -> Result<(), Abort> {
@@ -525,10 +551,15 @@ impl Session<'_> {
             self.ctx.recycle(batch);
             return Ok(());
         }
+        // the session's window: a client that does not wait for answers waits here
+        let n = batch.len();
+        match self.window.acquire_many(n.min(SESSION_WINDOW) as u32).await {
+            Ok(p) => p.forget(),
+            Err(_) => return Err(Abort("session window closed".into())),
+        }
         let (done, rx) = Completion::new();
         let txnrs = std::mem::take(&mut self.txnrs);
         let _ = self.replies.send(Reply::Acks(rx, txnrs));
-        let n = batch.len();
         let mut h = Hand {
             ctx: self.ctx,
             done: &done,
@@ -605,6 +636,7 @@ async fn write_replies(
     mut rx: mpsc::UnboundedReceiver<Reply>,
     label: String,
     notices: crate::engine::Notices,
+    window: Arc<tokio::sync::Semaphore>,
 ) {
     let mut out = Vec::with_capacity(16 * 1024);
     while let Some(r) = rx.recv().await {
@@ -618,15 +650,14 @@ async fn write_replies(
                     ));
                     break;
                 }
+                window.add_permits(txnrs.len().min(SESSION_WINDOW));
                 for t in txnrs {
                     frame::write(&mut out, t, "rsp", b"200 OK");
                 }
             }
         }
-        // more replies ready: one write for all of them
-        if !rx.is_empty() && out.len() < 64 * 1024 {
-            continue;
-        }
+        // one write per batch's acknowledgements (not held back for a later batch: the
+        // client's window waits for them)
         if wr.write_all(&out).await.is_err() {
             break;
         }
@@ -636,4 +667,6 @@ async fn write_replies(
         let _ = wr.write_all(&out).await;
     }
     let _ = wr.shutdown().await;
+    // a reader waiting for room in the window stops now
+    window.close();
 }

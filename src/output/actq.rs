@@ -403,10 +403,10 @@ impl ActionQueue {
             }
             if !keep && !g.full_reported {
                 g.full_reported = true;
-                eprintln!(
-                    "oxsyslogd: action '{}': queue full ({} messages), discarding messages until the target takes them again",
+                crate::engine::report_error(format!(
+                    "action '{}': queue full ({} messages), discarding messages until the target takes them again",
                     self.settings.name, self.settings.size
-                );
+                ));
             }
         }
         sh.publish_size(&g);
@@ -457,12 +457,12 @@ impl ActionQueue {
         let g = sh.lock();
         let lost = (g.msgs.len() + g.in_flight) as u64;
         if lost > 0 {
-            eprintln!(
-                "oxsyslogd: action '{}': {lost} messages to {target} were not delivered at shutdown (queue.timeoutShutdown {} ms{})",
+            crate::engine::report_error(format!(
+                "action '{}': {lost} messages to {target} were not delivered at shutdown (queue.timeoutShutdown {} ms{})",
                 self.settings.name,
                 self.settings.timeout_shutdown.as_millis(),
                 if finished { "" } else { "; the worker did not finish its batch" }
-            );
+            ));
         }
         lost
     }
@@ -516,12 +516,12 @@ impl Worker {
             *begin = 0;
             *done = 0;
             if *missed > 0 {
-                eprintln!(
-                    "oxsyslogd: {}: {} messages lost due to rate-limiting ({} allowed within {interval} seconds)",
+                crate::engine::report_error(format!(
+                    "{}: {} messages lost due to rate-limiting ({} allowed within {interval} seconds)",
                     t.describe(),
                     *missed,
                     s.ratelimit_burst
-                );
+                ));
                 *missed = 0;
             }
         }
@@ -531,10 +531,10 @@ impl Worker {
         } else {
             *missed += 1;
             if *missed == 1 {
-                eprintln!(
-                    "oxsyslogd: {}: begin to drop messages due to rate-limiting",
+                crate::engine::report_error(format!(
+                    "{}: begin to drop messages due to rate-limiting",
                     t.describe()
-                );
+                ));
             }
             false
         }
@@ -654,12 +654,12 @@ impl Worker {
                         self.t.close();
                         if !self.in_outage {
                             self.in_outage = true;
-                            eprintln!(
-                                "oxsyslogd: {}: error forwarding to {}: {e}; action '{}' retries",
+                            crate::engine::report_error(format!(
+                                "{}: error forwarding to {}: {e}; action '{}' retries",
                                 self.s.module.trim_start_matches("builtin:"),
                                 self.t.describe(),
                                 self.s.name
-                            );
+                            ));
                         }
                         self.set_state(RETRY);
                     }
@@ -702,10 +702,10 @@ impl Worker {
                 Ok(()) => {
                     self.shared.susp[2].fetch_add(1, Ordering::Relaxed);
                     if self.s.report_suspension {
-                        eprintln!(
-                            "oxsyslogd: action '{}' resumed (module '{}')",
+                        crate::engine::report_warning(format!(
+                            "action '{}' resumed (module '{}')",
                             self.s.name, self.s.module
-                        );
+                        ));
                     }
                     self.resume_at = None;
                     self.res_rtry = 0;
@@ -715,11 +715,11 @@ impl Worker {
                 Err(e) => {
                     if !self.in_outage {
                         self.in_outage = true;
-                        eprintln!(
-                            "oxsyslogd: {}: cannot connect to {}: {e}",
+                        crate::engine::report_error(format!(
+                            "{}: cannot connect to {}: {e}",
                             self.s.module.trim_start_matches("builtin:"),
                             self.t.describe()
-                        );
+                        ));
                     }
                     if self.s.retry_count != -1 && retries >= self.s.retry_count {
                         self.suspend();
@@ -747,10 +747,10 @@ impl Worker {
             self.shared.susp[0].fetch_add(1, Ordering::Relaxed);
         }
         if self.s.report_continuation || self.s.report_suspension && self.res_rtry == 0 {
-            eprintln!(
-                "oxsyslogd: action '{}' suspended (module '{}'), next retry in {secs} s, retry nbr {}",
+            crate::engine::report_warning(format!(
+                "action '{}' suspended (module '{}'), next retry in {secs} s, retry nbr {}",
                 self.s.name, self.s.module, self.res_rtry
-            );
+            ));
         }
         if self.res_rtry < 20 {
             self.res_rtry += 1;

@@ -303,11 +303,11 @@ impl AuditOutput {
         let found = chain::scan(&path, &node)
             .map_err(|e| format!("cannot read audit file '{}': {e}", path.display()))?;
         if found.bad_lines > 0 {
-            eprintln!(
-                "oxsyslogd: omaudit: {} unreadable records of node {node} in '{}' (run `oxaudit verify`); continuing the chain after the last readable one",
+            crate::engine::report_error(format!(
+                "omaudit: {} unreadable records of node {node} in '{}' (run `oxaudit verify`); continuing the chain after the last readable one",
                 found.bad_lines,
                 path.display()
-            );
+            ));
         }
         let head = found.head;
         let mut out = AuditOutput {
@@ -367,20 +367,20 @@ impl AuditOutput {
         if sign {
             match (&self.chain.sign_error, self.unsigned) {
                 (Some(e), None) => {
-                    eprintln!(
-                        "oxsyslogd: omaudit: '{}': cannot sign records: {e}; they are written chained but unsigned (seq {} on) until the key works again, and the next signed record seals them",
+                    crate::engine::report_error(format!(
+                        "omaudit: '{}': cannot sign records: {e}; they are written chained but unsigned (seq {} on) until the key works again, and the next signed record seals them",
                         self.path.display(),
                         r.sequence_number
-                    );
+                    ));
                     self.unsigned = Some(1);
                 }
                 (Some(_), Some(n)) => self.unsigned = Some(n + 1),
                 (None, Some(n)) => {
-                    eprintln!(
-                        "oxsyslogd: omaudit: '{}': signing works again; the {n} unsigned records before seq {} are sealed by it",
+                    crate::engine::report_warning(format!(
+                        "omaudit: '{}': signing works again; the {n} unsigned records before seq {} are sealed by it",
                         self.path.display(),
                         r.sequence_number
-                    );
+                    ));
                     self.unsigned = None;
                 }
                 (None, None) => {}
@@ -474,10 +474,10 @@ impl AuditOutput {
                                 f.write_all(&self.ckpt_lines).and_then(|_| f.sync_data())
                             });
                         if let Err(e) = r {
-                            eprintln!(
-                                "oxsyslogd: omaudit: cannot write checkpoint file '{}': {e}",
+                            crate::engine::report_error(format!(
+                                "omaudit: cannot write checkpoint file '{}': {e}",
                                 cp.display()
-                            );
+                            ));
                         }
                     }
                 }
@@ -489,11 +489,11 @@ impl AuditOutput {
             Err(e) => {
                 let from = self.written.next_seq;
                 let to = self.chain.head.next_seq.saturating_sub(1);
-                eprintln!(
-                    "oxsyslogd: omaudit: cannot write audit file '{}': {e}; {} records lost (seq {from}..{to})",
+                crate::engine::report_error(format!(
+                    "omaudit: cannot write audit file '{}': {e}; {} records lost (seq {from}..{to})",
                     self.path.display(),
                     self.pending
-                );
+                ));
                 self.lost += self.pending;
                 self.file = None;
                 if self.mode == Mode::Sequential {
@@ -524,11 +524,11 @@ impl AuditOutput {
         let new = match self.key_src.load() {
             Ok(k) => k,
             Err(e) => {
-                eprintln!(
-                    "oxsyslogd: omaudit: '{}': HUP: cannot reload the signing key: {e}; keeping key {}",
+                crate::engine::report_error(format!(
+                    "omaudit: '{}': HUP: cannot reload the signing key: {e}; keeping key {}",
                     self.path.display(),
                     self.chain.signer().key_id()
-                );
+                ));
                 return;
             }
         };
@@ -542,11 +542,11 @@ impl AuditOutput {
                 serde_json::json!({"nextKeyId": new_id, "nextAlgorithm": new.alg().name()}),
             );
             self.flush();
-            eprintln!(
-                "oxsyslogd: omaudit: '{}': HUP: key {old_id} replaced by key {new_id} from seq {}",
+            crate::engine::report_warning(format!(
+                "omaudit: '{}': HUP: key {old_id} replaced by key {new_id} from seq {}",
                 self.path.display(),
                 self.chain.head.next_seq
-            );
+            ));
         }
         self.chain.set_signer(new);
     }

@@ -159,7 +159,9 @@ impl DynaFileOutput {
             Ok(()) => {
                 if let Some(pos) = self.failing.iter().position(|f| f.path == g.path) {
                     self.failing.swap_remove(pos);
-                    eprintln!("oxsyslogd: omfile: dynamic file '{shown}' is writable again");
+                    crate::engine::report_warning(format!(
+                        "omfile: dynamic file '{shown}' is writable again"
+                    ));
                 }
             }
             Err(e) => {
@@ -167,7 +169,7 @@ impl DynaFileOutput {
                 match self.failing.iter_mut().find(|f| f.path == g.path) {
                     Some(f) => f.retry_at = now + Duration::from_secs(1),
                     None => {
-                        eprintln!("oxsyslogd: omfile: could not open dynamic file '{shown}': {e} - discarding messages for it until it works again");
+                        crate::engine::report_error(format!("omfile: could not open dynamic file '{shown}': {e} - discarding messages for it until it works again"));
                         // Bounded: forget the oldest failures.
                         if self.failing.len() >= 1000 {
                             self.failing.remove(0);
@@ -189,10 +191,10 @@ impl Output for DynaFileOutput {
         self.path_tpl.render(m, env, &mut self.scratch);
         if let Some(why) = refuse_reason(&self.scratch) {
             self.lost_total += 1;
-            eprintln!(
-                "oxsyslogd: omfile: dynamic file name '{}' refused: {why} - discarding message",
+            crate::engine::report_error(format!(
+                "omfile: dynamic file name '{}' refused: {why} - discarding message",
                 String::from_utf8_lossy(&self.scratch)
-            );
+            ));
             return;
         }
         let idx = if self

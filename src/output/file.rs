@@ -234,11 +234,11 @@ impl FileOutput {
                 Ok(f) => {
                     self.open_failed = false;
                     if self.failing_since.take().is_some() {
-                        eprintln!(
-                            "oxsyslogd: omfile {}: writable again; {} messages were lost while it was not",
+                        crate::engine::report_warning(format!(
+                            "omfile {}: writable again; {} messages were lost while it was not",
                             self.settings.path.display(),
                             self.lost
-                        );
+                        ));
                         self.lost = 0;
                     }
                     self.file = Some(f);
@@ -274,7 +274,7 @@ impl FileOutput {
 
     fn fail(&mut self, why: &str, now: Instant) {
         if self.failing_since.is_none() {
-            eprintln!("oxsyslogd: omfile error: {why}; messages for this file are counted as lost until it works again");
+            crate::engine::report_error(format!("omfile error: {why}; messages for this file are counted as lost until it works again"));
             self.failing_since = Some(now);
         }
         self.next_retry = Some(

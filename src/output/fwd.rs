@@ -137,7 +137,7 @@ impl FwdOutput {
                     let (cc, warnings) =
                         crate::tls::setup::client_config(&ts, &target.host).map_err(unlocated)?;
                     for w in warnings {
-                        eprintln!("oxsyslogd: {w}");
+                        crate::engine::report_warning(w);
                     }
                     Some(super::fwd_tls::TlsClient::new(
                         cc,

@@ -113,7 +113,7 @@ fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
                     .and_then(|()| ns::bind(fd.as_raw_fd(), &sa))
                     .map_err(|e| format!("cannot bind the UDP socket to {l}: {e}"))?;
                 if o.ipfreebind == 2 {
-                    eprintln!("oxsyslogd: omfwd: bound the UDP socket to {l} with IP_FREEBIND: the address is not local (yet)");
+                    crate::engine::report_error(format!("omfwd: bound the UDP socket to {l} with IP_FREEBIND: the address is not local (yet)"));
                 }
             }
             Err(e) => return Err(format!("cannot bind the UDP socket to {l}: {e}")),
@@ -170,7 +170,7 @@ impl Transport for Udp {
             }
             let mut data = &m[..m.len().min(self.target.max_msg)];
             if data.len() > UDP_MAX_MSGSIZE {
-                eprintln!("oxsyslogd: omfwd/udp: message is {} bytes long, but UDP can send at most {UDP_MAX_MSGSIZE} bytes (by RFC limit) - truncating message", data.len());
+                crate::engine::report_error(format!("omfwd/udp: message is {} bytes long, but UDP can send at most {UDP_MAX_MSGSIZE} bytes (by RFC limit) - truncating message", data.len()));
                 data = &data[..UDP_MAX_MSGSIZE];
             }
             let mut last_err = None;

@@ -111,6 +111,35 @@ fn addr_text(a: SocketAddr) -> String {
     }
 }
 
+/// What a non-blocking peek at the socket sees.
+enum Peek {
+    Nothing,
+    Data,
+    Closed,
+}
+
+fn peek(s: &TcpStream) -> Peek {
+    use std::os::fd::AsRawFd;
+    let mut b = [0u8; 1];
+    // SAFETY: recv into a valid 1-byte buffer on an open socket descriptor.
+    let n = unsafe {
+        libc::recv(
+            s.as_raw_fd(),
+            b.as_mut_ptr().cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        0 => Peek::Closed,
+        n if n > 0 => Peek::Data,
+        _ => match std::io::Error::last_os_error().kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted => Peek::Nothing,
+            _ => Peek::Closed,
+        },
+    }
+}
+
 /// A forwarding connection.
 pub enum Conn {
     Plain(TcpStream),
@@ -132,6 +161,12 @@ impl Conn {
         match self {
             Conn::Plain(s) => super::fwd_net::Tcp::peer_closed(s),
             Conn::Tls(t) => {
+                // the common case in one syscall: nothing arrived, the connection is open
+                match peek(&t.sock) {
+                    Peek::Nothing => return false,
+                    Peek::Closed => return true,
+                    Peek::Data => {}
+                }
                 if t.sock.set_nonblocking(true).is_err() {
                     return true;
                 }
@@ -242,6 +277,7 @@ mod tests {
             prioritize_san: false,
             permit_expired: Default::default(),
             check_eku: false,
+            ossl: false,
             loc: Default::default(),
         };
         let (cfg, _) = crate::tls::setup::client_config(&s, target).unwrap();

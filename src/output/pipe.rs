@@ -80,11 +80,11 @@ impl PipeOutput {
             }
             Err(e) => {
                 if !self.failing {
-                    eprintln!(
-                        "oxsyslogd: ompipe: could not open output pipe '{}': {e}; retrying every second, messages are kept up to {} KiB",
+                    crate::engine::report_error(format!(
+                        "ompipe: could not open output pipe '{}': {e}; retrying every second, messages are kept up to {} KiB",
                         self.path.display(),
                         BACKLOG_MAX / 1024
-                    );
+                    ));
                     self.failing = true;
                 }
                 self.next_open = Some(now + Duration::from_secs(1));
@@ -104,10 +104,10 @@ impl PipeOutput {
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) => {
-                        eprintln!(
-                            "oxsyslogd: ompipe: write error on pipe {}: {e}",
+                        crate::engine::report_error(format!(
+                            "ompipe: write error on pipe {}: {e}",
                             self.path.display()
-                        );
+                        ));
                         self.fd = None;
                         self.failing = true;
                         self.next_open = Some(Instant::now() + Duration::from_secs(1));
@@ -125,11 +125,11 @@ impl PipeOutput {
             if self.failing && self.fd.is_some() {
                 self.failing = false;
                 if self.lost > 0 {
-                    eprintln!(
-                        "oxsyslogd: ompipe: pipe {} works again; {} messages were lost",
+                    crate::engine::report_warning(format!(
+                        "ompipe: pipe {} works again; {} messages were lost",
                         self.path.display(),
                         self.lost
-                    );
+                    ));
                 }
                 self.lost = 0;
             }

@@ -212,7 +212,7 @@ impl ProgOutput {
     }
 
     fn warn(&self, text: String) {
-        eprintln!("oxsyslogd: omprog: program '{}'{text}", self.binary);
+        crate::engine::report_error(format!("omprog: program '{}'{text}", self.binary));
     }
 
     /// Starts the program (and, with confirmMessages, waits for its first OK).
@@ -247,10 +247,10 @@ impl ProgOutput {
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => {
-                eprintln!(
-                    "oxsyslogd: omprog: failed to execute program '{}': {e}",
+                crate::engine::report_error(format!(
+                    "omprog: failed to execute program '{}': {e}",
                     self.binary
-                );
+                ));
                 return Err(Failure::Restart);
             }
         };
@@ -292,11 +292,11 @@ impl ProgOutput {
             match p.child.try_wait() {
                 Ok(Some(st)) => {
                     if !st.success() {
-                        eprintln!(
-                            "oxsyslogd: omprog: child process '{}' (pid {}) exited with {st}",
+                        crate::engine::report_error(format!(
+                            "omprog: child process '{}' (pid {}) exited with {st}",
                             self.binary,
                             p.child.id()
-                        );
+                        ));
                     }
                     return;
                 }
@@ -374,7 +374,9 @@ impl ProgOutput {
                     return Err(Failure::Restart);
                 }
                 Err(e) => {
-                    eprintln!("oxsyslogd: omprog: error sending message to program: {e}");
+                    crate::engine::report_error(format!(
+                        "omprog: error sending message to program: {e}"
+                    ));
                     self.terminate();
                     return Err(Failure::Restart);
                 }
@@ -408,7 +410,9 @@ impl ProgOutput {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    eprintln!("oxsyslogd: omprog: error reading response from program: {e}");
+                    crate::engine::report_error(format!(
+                        "omprog: error reading response from program: {e}"
+                    ));
                     return Err(Failure::Retry);
                 }
             };
@@ -488,11 +492,11 @@ impl ProgOutput {
     }
 
     fn suspend(&mut self) {
-        eprintln!(
-            "oxsyslogd: omprog: action for program '{}' suspended for {} s; messages for it are lost until then",
+        crate::engine::report_error(format!(
+            "omprog: action for program '{}' suspended for {} s; messages for it are lost until then",
             self.binary,
             self.resume_interval.as_secs()
-        );
+        ));
         self.suspended_until = Some(Instant::now() + self.resume_interval);
         if !self.in_outage {
             self.in_outage = true;
@@ -680,7 +684,7 @@ fn capture_loop(mut rd: File, path: &str, mode: u32, reopen: &AtomicBool) {
             {
                 Ok(f) => file = Some(f),
                 Err(e) => {
-                    eprintln!("oxsyslogd: omprog: error opening output file {path}; output from program will be discarded: {e}");
+                    crate::engine::report_error(format!("omprog: error opening output file {path}; output from program will be discarded: {e}"));
                     open_failed = true;
                 }
             }
@@ -688,12 +692,12 @@ fn capture_loop(mut rd: File, path: &str, mode: u32, reopen: &AtomicBool) {
         if let Some(f) = file.as_mut() {
             match f.write_all(&chunk[..n]) {
                 Ok(()) if write_failed => {
-                    eprintln!("oxsyslogd: omprog: resumed writing to output file");
+                    crate::engine::report_warning("omprog: resumed writing to output file".into());
                     write_failed = false;
                 }
                 Ok(()) => {}
                 Err(e) if !write_failed => {
-                    eprintln!("oxsyslogd: omprog: error writing to output file (subsequent errors will not be reported): {e}");
+                    crate::engine::report_error(format!("omprog: error writing to output file (subsequent errors will not be reported): {e}"));
                     write_failed = true;
                 }
                 Err(_) => {}
@@ -711,10 +715,10 @@ impl Output for ProgOutput {
                 .warned_newline
                 .is_none_or(|t| t.elapsed() > Duration::from_secs(30))
             {
-                eprintln!(
-                    "oxsyslogd: omprog: messages must be terminated with \\n at end of message, but this message is not: '{}'",
+                crate::engine::report_error(format!(
+                    "omprog: messages must be terminated with \\n at end of message, but this message is not: '{}'",
                     String::from_utf8_lossy(&self.buf[start..])
-                );
+                ));
                 self.warned_newline = Some(Instant::now());
             }
             self.buf.push(b'\n');
@@ -770,7 +774,7 @@ impl Output for ProgOutput {
                 if t.is_finished() {
                     let _ = t.join();
                 } else {
-                    eprintln!("oxsyslogd: omprog: forcing termination of output capture thread because of unresponsive child process");
+                    crate::engine::report_error("omprog: forcing termination of output capture thread because of unresponsive child process".into());
                 }
             }
         }

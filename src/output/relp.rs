@@ -1,5 +1,5 @@
 //! omrelp: `action(type="omrelp" target= port= template= timeout= conn.timeout= windowSize=
-//! rebindInterval=)` and the legacy `:omrelp:host:port;template`. The default template is
+//! rebindInterval= localClientIp=)` and the legacy `:omrelp:host:port;template`. The default template is
 //! `RSYSLOG_ForwardFormat` and the default port 514, as 8.2302's omrelp.
 //!
 //! Built like omfwd: the rules thread renders the template and hands the message to the
@@ -76,6 +76,13 @@ impl RelpOutput {
             conn_timeout: secs("conn.timeout", 10),
             rebind: int(a, "rebindInterval").unwrap_or(0).max(0) as u64,
             max_msg,
+            local_ip: match p.str("localClientIp") {
+                Some(ip) => Some(
+                    ip.parse()
+                        .map_err(|_| format!("localClientIp '{ip}' is not an IP address"))?,
+                ),
+                None => None,
+            },
         };
         let template = super::template_for(a, templates, "RSYSLOG_ForwardFormat").map_err(|e| {
             match e.split_once(": error: ") {

@@ -29,6 +29,8 @@ pub struct ClientSettings {
     pub rebind: u64,
     /// Messages longer than this are cut (maxMessageSize, as omrelp does).
     pub max_msg: usize,
+    /// `localClientIp`: the source address of the connection.
+    pub local_ip: Option<std::net::IpAddr>,
 }
 
 struct Conn {
@@ -71,7 +73,11 @@ impl RelpClient {
         let mut last = format!("no address for {}", self.s.host);
         let mut stream = None;
         for a in addrs {
-            match TcpStream::connect_timeout(&a, self.s.conn_timeout) {
+            let r = match self.s.local_ip {
+                Some(ip) => connect_from(ip, a, self.s.conn_timeout),
+                None => TcpStream::connect_timeout(&a, self.s.conn_timeout),
+            };
+            match r {
                 Ok(s) => {
                     stream = Some(s);
                     break;
@@ -198,6 +204,38 @@ impl RelpClient {
             let _ = c.s.shutdown(std::net::Shutdown::Both);
         }
     }
+}
+
+/// Connects to `to` from the address `from` (`localClientIp`) within `timeout` (Linux's
+/// connect() honours the socket's send timeout).
+fn connect_from(
+    from: std::net::IpAddr,
+    to: std::net::SocketAddr,
+    timeout: Duration,
+) -> std::io::Result<TcpStream> {
+    use nix::sys::socket::{
+        bind, connect, setsockopt, socket, sockopt, AddressFamily, SockFlag, SockType,
+        SockaddrStorage,
+    };
+    use std::os::fd::AsRawFd;
+    let family = if to.is_ipv6() {
+        AddressFamily::Inet6
+    } else {
+        AddressFamily::Inet
+    };
+    let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None)?;
+    let local = SockaddrStorage::from(std::net::SocketAddr::new(from, 0));
+    bind(fd.as_raw_fd(), &local)
+        .map_err(|e| std::io::Error::other(format!("cannot bind localClientIp {from}: {e}")))?;
+    let tv = nix::sys::time::TimeVal::new(
+        timeout.as_secs() as nix::libc::time_t,
+        timeout.subsec_micros() as nix::libc::suseconds_t,
+    );
+    setsockopt(&fd, sockopt::SendTimeout, &tv)?;
+    connect(fd.as_raw_fd(), &SockaddrStorage::from(to))?;
+    let s = TcpStream::from(fd);
+    s.set_write_timeout(None)?;
+    Ok(s)
 }
 
 /// Reads the next whole frame from the server.

@@ -1,12 +1,14 @@
 //! The TLS netstream driver: rsyslog's `gtls` and `ossl` drivers (both names select it),
 //! built on rustls with the ring provider. `settings` resolves a listener's or action's
-//! TLS parameters as rsyslog does, `pem` loads certificates, keys, CAs and CRLs, `certinfo`
-//! reads names, validity and fingerprints, `peers` matches permitted peers, `verify`
+//! TLS parameters as rsyslog does, `pem` loads certificates, keys, CAs and CRLs (`eckey`
+//! re-encodes gnutls's ECDSA keys), `certinfo` reads names, validity and fingerprints,
+//! `peers` matches permitted peers (`osslnames`: the ossl driver's name rules), `verify`
 //! implements rsyslog's auth modes as rustls verifiers, `setup` builds the rustls configs
 //! and the `-N1`/start checks, and `reason` turns a failed handshake into one line.
 
 pub mod certinfo;
 pub mod eckey;
+pub mod osslnames;
 pub mod peers;
 pub mod pem;
 pub mod reason;

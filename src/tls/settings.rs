@@ -79,7 +79,9 @@ pub struct TlsSettings {
     pub ca_extra: Vec<String>,
     pub cert_file: Option<String>,
     pub key_file: Option<String>,
-    /// CRLs besides those in the CA file (`defaultNetstreamDriverCRLFile`).
+    /// CRLs besides those in the CA file: newer rsyslog's `defaultNetstreamDriverCRLFile`,
+    /// which 8.2302's config schema does not know (so it is unset from configs today; CRLs
+    /// come from the CA file).
     pub crl_file: Option<String>,
     /// omfwd: the name sent as SNI instead of the target (`StreamDriver.RemoteSNI`).
     pub remote_sni: Option<String>,
@@ -91,6 +93,8 @@ pub struct TlsSettings {
     /// `StreamDriver.CheckExtendedKeyPurpose`: the peer's certificate must allow its role
     /// (TLS WWW server for a server, client for a client) when it names purposes.
     pub check_eku: bool,
+    /// The driver was named `ossl`: its `x509/name` rules (src/tls/osslnames.rs).
+    pub ossl: bool,
     /// Where the listener or action is defined (for error messages).
     pub loc: Location,
 }
@@ -149,6 +153,7 @@ fn global_files(cfg: &Config, auth: AuthMode, peers: Vec<String>, loc: &Location
         prioritize_san: false,
         permit_expired: Expired::Deny,
         check_eku: false,
+        ossl: false,
         loc: loc.clone(),
     }
 }
@@ -180,6 +185,7 @@ pub fn for_imtcp(cfg: &Config, i: &Input) -> Result<Option<TlsSettings>, String>
     let auth = AuthMode::parse(get("streamDriver.authMode").and_then(PValue::as_str))
         .map_err(|e| format!("{}: error: {e}", i.loc))?;
     let mut s = global_files(cfg, auth, peer_list(get("permittedPeer")), &i.loc);
+    s.ossl = driver == "ossl";
     s.prioritize_san = matches!(get("streamDriver.PrioritizeSAN"), Some(PValue::Bool(true)));
     s.check_eku = matches!(
         get("streamDriver.CheckExtendedKeyPurpose"),
@@ -225,6 +231,7 @@ pub fn for_omfwd(cfg: &Config, a: &Action) -> Result<Option<TlsSettings>, String
         peer_list(p.get("streamDriverPermittedPeers")),
         &a.loc,
     );
+    s.ossl = driver == "ossl";
     s.prioritize_san = matches!(
         p.get("streamDriver.PrioritizeSAN"),
         Some(PValue::Bool(true))

@@ -126,6 +126,7 @@ fn policy(
     Policy::new(s.auth, s.peers.clone(), connect_host, &m.ca, &m.crls)
         .map(|mut p| {
             p.prioritize_san = s.prioritize_san;
+            p.ossl_names = s.ossl;
             p.permit_expired = s.permit_expired;
             // the peer of a client (omfwd) is a server
             p.check_eku = s.check_eku.then_some(peer_is_server);
@@ -251,6 +252,7 @@ mod tests {
             prioritize_san: false,
             permit_expired: super::super::settings::Expired::Deny,
             check_eku: false,
+            ossl: false,
             loc: Location {
                 file: "t.conf".into(),
                 line: 1,
@@ -381,21 +383,25 @@ mod tests {
     }
 
     #[test]
-    fn cn_only_no_eku_and_sha1_signed_certificates_are_accepted() {
-        for cert in ["cn.pem", "sha1.pem"] {
-            let (s, c) = handshake(
-                &settings(AuthMode::Name, Some("ca.pem"), SRV, &["cnonly.example.net"]),
-                &settings(
-                    AuthMode::CertValid,
-                    Some("ca.pem"),
-                    Some((cert, "cn-key.pem")),
-                    &[],
-                ),
-                "srv.example.net",
-            );
-            assert_eq!(s.unwrap(), "hello\n", "{cert}");
-            c.unwrap();
-        }
+    fn cn_only_no_eku_accepted_sha1_signed_refused() {
+        let srv = settings(AuthMode::Name, Some("ca.pem"), SRV, &["cnonly.example.net"]);
+        let (s, c) = handshake(
+            &srv,
+            &settings(
+                AuthMode::CertValid,
+                Some("ca.pem"),
+                Some(("cn.pem", "cn-key.pem")),
+                &[],
+            ),
+            "srv.example.net",
+        );
+        assert_eq!(s.unwrap(), "hello\n");
+        c.unwrap();
+        // SHA-1: refused as rsyslogd's gtls and ossl on Debian refuse it (tests/tls_interop.rs
+        // compares with them)
+        let (s, _) = handshake_with(&srv, raw_client("sha1.pem", "cn-key.pem"), "x");
+        let e = s.unwrap_err();
+        assert!(e.contains("insecure algorithm"), "{e}");
     }
 
     #[test]

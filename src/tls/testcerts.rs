@@ -105,7 +105,7 @@ pub fn get() -> &'static Certs {
         key(&d, "cn-key.pem", false);
         template(&d, "cn.tmpl", "cn = \"cnonly.example.net\"\nexpiration_days = 365\n");
         cert(&d, "cn.pem", "cn-key.pem", "ca.pem", "ca-key.pem", "cn.tmpl", &[]);
-        // SHA-1-signed legacy certificate
+        // SHA-1-signed legacy certificate (refused, as by rsyslogd on Debian)
         cert(&d, "sha1.pem", "cn-key.pem", "ca.pem", "ca-key.pem", "cn.tmpl", &["--hash", "SHA1"]);
         // signed by the other CA
         key(&d, "other-key.pem", true);

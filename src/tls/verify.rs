@@ -1,7 +1,7 @@
 //! rsyslog's auth modes as rustls certificate verifiers, used by both roles (imtcp checks
 //! clients, omfwd checks servers). Not webpki's hostname rules: `anon` checks nothing,
 //! `x509/certvalid` checks the chain to the CA (validity, CRLs; no EKU requirement, CN-only
-//! certificates fine, SHA-1-signed legacy chains accepted as gnutls does), `x509/name` adds
+//! certificates fine; SHA-1-signed chains refused, as Debian's gnutls and openssl do), `x509/name` adds
 //! the permitted-peer check (SAN dNSNames, then CN), `x509/fingerprint` compares the
 //! certificate's SHA1/SHA256 fingerprint and checks no chain. The TLS handshake signature is
 //! always verified with the ring provider's algorithms.
@@ -15,8 +15,8 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme,
 };
 use rustls_pki_types::{
-    alg_id, AlgorithmIdentifier, CertificateDer, CertificateRevocationListDer, InvalidSignature,
-    ServerName, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+    CertificateDer, CertificateRevocationListDer, ServerName, SignatureVerificationAlgorithm,
+    TrustAnchor, UnixTime,
 };
 
 use super::certinfo;
@@ -34,46 +34,6 @@ impl std::fmt::Display for Refused {
 }
 
 impl std::error::Error for Refused {}
-
-/// sha1WithRSAEncryption (1.2.840.113549.1.1.5) with NULL parameters, as DER content.
-const SHA1_WITH_RSA: &[u8] = &[
-    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00,
-];
-
-/// RSA PKCS#1 v1.5 with SHA-1 for certificate chains only (never for handshake signatures):
-/// old rsyslog CAs were made that way and gnutls still accepts them.
-#[derive(Debug)]
-struct RsaSha1Legacy;
-
-impl SignatureVerificationAlgorithm for RsaSha1Legacy {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), InvalidSignature> {
-        ring::signature::UnparsedPublicKey::new(
-            &ring::signature::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            public_key,
-        )
-        .verify(message, signature)
-        .map_err(|_| InvalidSignature)
-    }
-
-    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
-        alg_id::RSA_ENCRYPTION
-    }
-
-    fn signature_alg_id(&self) -> AlgorithmIdentifier {
-        AlgorithmIdentifier::from_slice(SHA1_WITH_RSA)
-    }
-
-    fn fips(&self) -> bool {
-        false
-    }
-}
-
-static RSA_SHA1_LEGACY: RsaSha1Legacy = RsaSha1Legacy;
 
 /// The handshake signature algorithms (ring's).
 fn handshake_algs() -> WebPkiSupportedAlgorithms {
@@ -106,6 +66,8 @@ pub struct Policy {
     pub permit_expired: Expired,
     /// `CheckExtendedKeyPurpose`, with the purpose the peer must have (`Some(true)`: a server).
     pub check_eku: Option<bool>,
+    /// `StreamDriver.Name="ossl"`: the ossl driver's name rules (src/tls/osslnames.rs).
+    pub ossl_names: bool,
     roots: Vec<TrustAnchor<'static>>,
     crls: Vec<webpki::CertRevocationList<'static>>,
     chain_algs: Vec<&'static dyn SignatureVerificationAlgorithm>,
@@ -142,9 +104,10 @@ impl Policy {
                 .map_err(|e| format!("a CRL cannot be parsed: {e}"))?;
             owned.push(webpki::CertRevocationList::Owned(l));
         }
-        let mut chain_algs: Vec<&'static dyn SignatureVerificationAlgorithm> =
+        // ring's algorithms: no SHA-1 signatures, which rsyslogd's drivers on Debian refuse
+        // too (gnutls "insecure algorithm", openssl "CA signature digest algorithm too weak")
+        let chain_algs: Vec<&'static dyn SignatureVerificationAlgorithm> =
             handshake_algs().all.to_vec();
-        chain_algs.push(&RSA_SHA1_LEGACY);
         Ok(Policy {
             mode,
             peers,
@@ -152,6 +115,7 @@ impl Policy {
             prioritize_san: false,
             permit_expired: Expired::Deny,
             check_eku: None,
+            ossl_names: false,
             roots,
             crls: owned,
             chain_algs,
@@ -200,6 +164,22 @@ impl Policy {
 
     fn check_name(&self, ee: &CertificateDer<'_>) -> Result<(), Refused> {
         let names = certinfo::names(ee).map_err(Refused)?;
+        if self.ossl_names {
+            let o = super::osslnames::OsslNames::of(ee).map_err(Refused)?;
+            if o.permitted(&self.peers, self.connect_host.as_deref()) {
+                return Ok(());
+            }
+            return Err(Refused(format!(
+                "name not permitted: the certificate carries {} name: {} and the permitted peers are {} (ossl driver rules)",
+                names.describe(),
+                o.oneline,
+                if self.peers.is_empty() {
+                    format!("(none configured; the target {} must equal the subject)", self.connect_host.as_deref().unwrap_or("-"))
+                } else {
+                    self.peers.join(", ")
+                }
+            )));
+        }
         let list = self.permitted();
         // nsd_gtls.c: SAN dNSNames first; the CN unless PrioritizeSAN and a SAN exists
         let cn = if self.prioritize_san && !names.dns.is_empty() {
@@ -286,7 +266,7 @@ impl Policy {
                 )
                 .map_err(|e| Refused(chain_reason(&e, ee)))?;
                 if self.permit_expired == Expired::Warn {
-                    eprintln!("oxsyslogd: warning: the TLS peer's certificate expired (valid until {}), but expired certificates are permitted", certinfo::utc(not_after.as_secs() as i64));
+                    crate::engine::report_warning(format!("warning: the TLS peer's certificate expired (valid until {}), but expired certificates are permitted", certinfo::utc(not_after.as_secs() as i64)));
                 }
                 Ok(())
             }
@@ -320,7 +300,7 @@ fn chain_reason(e: &webpki::Error, ee: &CertificateDer<'_>) -> String {
         ),
         webpki::Error::UnsupportedSignatureAlgorithmContext(_)
         | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => format!(
-            "certificate invalid: unsupported signature algorithm in the chain ({who})"
+            "certificate invalid: insecure algorithm: a signature in the chain uses an algorithm that is refused (SHA-1) or unsupported ({who})"
         ),
         webpki::Error::RequiredEkuNotFoundContext(_) => format!(
             "certificate invalid: key purpose OID does not match (CheckExtendedKeyPurpose: the certificate does not allow its TLS role) ({who})"

@@ -45,6 +45,10 @@ pub struct Certs {
     pub client_ec_sec1: Peer,
     /// Names of `client`, signed by `ca` with SHA-1 (certtool --hash SHA1), as old setups have.
     pub client_sha1: Peer,
+    /// CN and SAN deep.sub.example.net (for wildcard depth).
+    pub deep_name: Peer,
+    /// SAN dNSName sanname.example.net, CN cnname.example.net (the names differ).
+    pub san_cn_differ: Peer,
     /// CN only (cnonly.example.net): no SAN, no EKU (certtool template without dns_name and
     /// without tls_www_*).
     pub cn_only: Peer,
@@ -379,6 +383,24 @@ fn make() -> Certs {
         "client-sha1.pem",
         "SHA1",
     );
+    sign(
+        peer_tmpl(
+            "cn = \"cnname.example.net\"\ndns_name = \"sanname.example.net\"\n",
+            18,
+            ONE_YEAR,
+        ),
+        "client-key.pem",
+        "san-cn-differ.pem",
+    );
+    sign(
+        peer_tmpl(
+            "cn = \"deep.sub.example.net\"\ndns_name = \"deep.sub.example.net\"\n",
+            19,
+            ONE_YEAR,
+        ),
+        "client-key.pem",
+        "deep-name.pem",
+    );
     // CN only, no SAN, no EKU: the questions left unanswered.
     sign(
         "cn = \"cnonly.example.net\"\nserial = 16\nsigning_key\nencryption_key\nexpiration_days = 365\n"
@@ -548,6 +570,8 @@ fn make() -> Certs {
         server_ec_pkcs8: peer(d, "server-ec8.pem", "ec-pkcs8-key.pem"),
         client_ec_sec1: peer(d, "client-ec1.pem", "client-ec-key.pem"),
         client_sha1: peer(d, "client-sha1.pem", "client-key.pem"),
+        san_cn_differ: peer(d, "san-cn-differ.pem", "client-key.pem"),
+        deep_name: peer(d, "deep-name.pem", "client-key.pem"),
         cn_only: peer(d, "cnonly.pem", "cnonly-key.pem"),
         wrong_server: peer(d, "server-wrongca.pem", "server-key.pem"),
         wrong_client: peer(d, "client-wrongca.pem", "client-key.pem"),

@@ -111,6 +111,20 @@ fn wait_seqs(file: &Path, n: usize, secs: u64) -> Vec<usize> {
     }
 }
 
+/// Accepts the sender's connection and reads until it holds a whole line (5 s at most):
+/// the connection and the sequence numbers read.
+fn accept_first_line(l: &TcpListener) -> (TcpStream, Vec<usize>) {
+    let (mut c, _) = l.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut data = Vec::new();
+    let mut b = [0u8; 4096];
+    while !data.ends_with(b"\n") {
+        let n = c.read(&mut b).unwrap();
+        data.extend_from_slice(&b[..n]);
+    }
+    (c, seqs(&data))
+}
+
 /// Checks that `got` is exactly 0..n in order; describes the first difference.
 fn check_exact(got: &[usize], n: usize, what: &str) {
     if got.len() == n && got.iter().enumerate().all(|(i, s)| i == *s) {
@@ -907,15 +921,8 @@ fn resend_last_message_on_reconnect_like_rsyslogd() {
         let mut conns = Vec::new();
         // first connection: one message, then the receiver closes it
         feed(sport, 0..1, 1, Duration::ZERO);
-        let (mut c, _) = l.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut data = Vec::new();
-        let mut b = [0u8; 4096];
-        while !data.ends_with(b"\n") {
-            let n = c.read(&mut b).unwrap();
-            data.extend_from_slice(&b[..n]);
-        }
-        conns.push(seqs(&data));
+        let (c, first) = accept_first_line(&l);
+        conns.push(first);
         drop(c);
         std::thread::sleep(Duration::from_millis(300));
         feed(sport, 1..3, 1, Duration::from_millis(100));
@@ -923,6 +930,7 @@ fn resend_last_message_on_reconnect_like_rsyslogd() {
         c.set_read_timeout(Some(Duration::from_millis(1500)))
             .unwrap();
         let mut data = Vec::new();
+        let mut b = [0u8; 4096];
         while let Ok(n) = c.read(&mut b) {
             if n == 0 {
                 break;
@@ -1108,15 +1116,8 @@ fn resend_after_reset(long: bool) {
         let sport = port_file(&d, "sport");
         let mut conns = Vec::new();
         feed(sport, 0..1, 1, Duration::ZERO);
-        let (mut c, _) = l.accept().unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut data = Vec::new();
-        let mut b = [0u8; 4096];
-        while !data.ends_with(b"\n") {
-            let n = c.read(&mut b).unwrap();
-            data.extend_from_slice(&b[..n]);
-        }
-        conns.push(seqs(&data));
+        let (c, first) = accept_first_line(&l);
+        conns.push(first);
         // reset, not close: the sender only learns it when it writes
         nix::sys::socket::setsockopt(
             &c,

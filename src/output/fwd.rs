@@ -9,31 +9,15 @@
 //! (src/output/actq.rs); a worker thread resolves, connects, sends, retries and suspends
 //! (src/output/fwd_net.rs), so a dead or slow target never blocks other actions.
 
-use std::sync::Arc;
-
 use crate::config::model::{Action, Config, PValue};
-use crate::message::MsgRef;
-use crate::template::{RenderEnv, Template, Templates};
+use crate::template::Templates;
 
 use super::actq::{ActionQueue, QueueSettings};
 use super::fwd_net::{Framing, KeepAlive, Target, Tcp, TcpOptions, Udp};
-use super::Output;
+use super::queued::{int, max_message_size, port, QueuedOutput};
 
-pub struct FwdOutput {
-    template: Arc<Template>,
-    queue: ActionQueue,
-    /// (severity, rendered message) of the current batch
-    pending: Vec<(u8, Vec<u8>)>,
-    target: String,
-}
-
-fn int(a: &Action, name: &str) -> Option<i64> {
-    match a.params.get(name) {
-        Some(PValue::Int(n)) => Some(*n),
-        Some(PValue::Str(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+/// omfwd's builder; the action itself is a [`QueuedOutput`].
+pub struct FwdOutput;
 
 /// omfwd's UDP socket options (`address`, `device`, `ipfreebind`, `udp.sendbuf`,
 /// `udp.sendToAll`, see fwd_net.rs `UdpOptions`).
@@ -59,30 +43,19 @@ fn udp_options(a: &Action) -> Result<super::fwd_net::UdpOptions, String> {
 
 impl FwdOutput {
     /// Builds the action; `index` is its number among the config's actions.
-    pub fn new(
+    pub fn build(
         a: &Action,
         index: usize,
         cfg: &Config,
         templates: &Templates,
-    ) -> Result<FwdOutput, String> {
+    ) -> Result<QueuedOutput, String> {
         let p = &a.params;
         let host = p
             .str("target")
             .ok_or("parameter \"target\" is required")?
             .to_string();
-        let port = match p.get("port") {
-            None => 514,
-            Some(v) => {
-                let s = v.to_config_string();
-                s.trim()
-                    .parse::<u16>()
-                    .map_err(|_| format!("invalid port '{s}'"))?
-            }
-        };
-        let max_msg = match cfg.globals.get("maxMessageSize") {
-            Some(PValue::Int(n)) => (*n).max(128) as usize,
-            _ => 8096,
-        };
+        let port = port(a)?;
+        let max_msg = max_message_size(cfg);
         let rebind = int(a, "rebindInterval").unwrap_or(0).max(0) as u64;
         let tcp = p
             .str("protocol")
@@ -184,41 +157,11 @@ impl FwdOutput {
             target.describe(),
             if tcp { "tcp" } else { "udp" }
         );
-        Ok(FwdOutput {
+        Ok(QueuedOutput::new(
             template,
-            queue: ActionQueue::start(settings, transport)?,
-            pending: Vec::new(),
-            target: describe,
-        })
-    }
-}
-
-impl Output for FwdOutput {
-    fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
-        let mut buf = Vec::with_capacity(256);
-        self.template.render(m, env, &mut buf);
-        self.pending.push((m.m.severity, buf));
-    }
-
-    fn end_batch(&mut self) {
-        self.queue.enqueue(&mut self.pending);
-    }
-
-    fn suspended_now(&self) -> bool {
-        self.queue.suspended_now()
-    }
-
-    fn take_failed(&mut self) -> u64 {
-        self.queue.take_failed()
-    }
-
-    fn take_suspensions(&mut self) -> [u64; 3] {
-        self.queue.take_suspensions()
-    }
-
-    fn shutdown(&mut self) -> u64 {
-        self.queue.enqueue(&mut self.pending);
-        self.queue.shutdown(&self.target)
+            ActionQueue::start(settings, transport)?,
+            describe,
+        ))
     }
 }
 

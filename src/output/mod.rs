@@ -11,6 +11,7 @@ pub mod fwd_tls;
 pub mod gate;
 pub mod pipe;
 pub mod prog;
+pub mod queued;
 pub mod relp;
 pub mod relp_client;
 pub mod usrmsg;
@@ -98,11 +99,11 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
         "omaudit" => Box::new(audit::AuditOutput::new(a, cfg, templates).map_err(|e| located(a, format!("omaudit: {e}")))?),
         "omfwd" => {
             let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
-            Box::new(fwd::FwdOutput::new(a, index, cfg, templates).map_err(|e| located(a, format!("omfwd: {e}")))?)
+            Box::new(fwd::FwdOutput::build(a, index, cfg, templates).map_err(|e| located(a, format!("omfwd: {e}")))?)
         }
         "omrelp" => {
             let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
-            Box::new(relp::RelpOutput::new(a, index, cfg, templates).map_err(|e| located(a, format!("omrelp: {e}")))?)
+            Box::new(relp::RelpOutput::build(a, index, cfg, templates).map_err(|e| located(a, format!("omrelp: {e}")))?)
         }
         "ompipe" => Box::new(pipe::PipeOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)),
         "omprog" => Box::new(prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?).map_err(|e| located(a, format!("omprog: {e}")))?),

@@ -9,41 +9,26 @@
 //! the unacknowledged messages again. For "nothing lost while the target is down" use, as
 //! with rsyslog, `queue.type="LinkedList"` and `action.resumeRetryCount="-1"`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::model::{Action, Config, PValue};
-use crate::message::MsgRef;
-use crate::template::{RenderEnv, Template, Templates};
+use crate::template::Templates;
 
 use super::actq::{ActionQueue, QueueSettings};
+use super::queued::{int, max_message_size, port, QueuedOutput};
 use super::relp_client::{ClientSettings, RelpClient};
-use super::Output;
 
-pub struct RelpOutput {
-    template: Arc<Template>,
-    queue: ActionQueue,
-    /// (severity, rendered message) of the current batch
-    pending: Vec<(u8, Vec<u8>)>,
-    target: String,
-}
-
-fn int(a: &Action, name: &str) -> Option<i64> {
-    match a.params.get(name) {
-        Some(PValue::Int(n)) => Some(*n),
-        Some(PValue::Str(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
+/// omrelp's builder; the action itself is a [`QueuedOutput`].
+pub struct RelpOutput;
 
 impl RelpOutput {
     /// Builds the action; `index` is its number among the config's actions.
-    pub fn new(
+    pub fn build(
         a: &Action,
         index: usize,
         cfg: &Config,
         templates: &Templates,
-    ) -> Result<RelpOutput, String> {
+    ) -> Result<QueuedOutput, String> {
         let p = &a.params;
         let host = p
             .str("target")
@@ -51,19 +36,8 @@ impl RelpOutput {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let port = match p.get("port") {
-            None => 514,
-            Some(v) => {
-                let s = v.to_config_string();
-                s.trim()
-                    .parse::<u16>()
-                    .map_err(|_| format!("invalid port '{s}'"))?
-            }
-        };
-        let max_msg = match cfg.globals.get("maxMessageSize") {
-            Some(PValue::Int(n)) => (*n).max(128) as usize,
-            _ => 8096,
-        };
+        let port = port(a)?;
+        let max_msg = max_message_size(cfg);
         let secs = |n: &str, d: i64| Duration::from_secs(int(a, n).unwrap_or(d).max(1) as u64);
         let settings = ClientSettings {
             host,
@@ -97,40 +71,10 @@ impl RelpOutput {
         let qs = QueueSettings::from_action(a, index, "omrelp", report)?;
         let client = RelpClient::new(settings);
         let target = format!("{} (relp)", super::actq::Transport::describe(&client));
-        Ok(RelpOutput {
+        Ok(QueuedOutput::new(
             template,
-            queue: ActionQueue::start(qs, Box::new(client))?,
-            pending: Vec::new(),
+            ActionQueue::start(qs, Box::new(client))?,
             target,
-        })
-    }
-}
-
-impl Output for RelpOutput {
-    fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
-        let mut buf = Vec::with_capacity(256);
-        self.template.render(m, env, &mut buf);
-        self.pending.push((m.m.severity, buf));
-    }
-
-    fn end_batch(&mut self) {
-        self.queue.enqueue(&mut self.pending);
-    }
-
-    fn suspended_now(&self) -> bool {
-        self.queue.suspended_now()
-    }
-
-    fn take_failed(&mut self) -> u64 {
-        self.queue.take_failed()
-    }
-
-    fn take_suspensions(&mut self) -> [u64; 3] {
-        self.queue.take_suspensions()
-    }
-
-    fn shutdown(&mut self) -> u64 {
-        self.queue.enqueue(&mut self.pending);
-        self.queue.shutdown(&self.target)
+        ))
     }
 }

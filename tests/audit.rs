@@ -78,7 +78,7 @@ impl Node {
     /// Sends `lines` over one TCP connection, in one write (so a few short lines arrive as
     /// one batch).
     fn send(&self, lines: &[String]) {
-        let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{}", self.port)).unwrap();
+        let mut s = common::connect(self.port.parse().expect("port file holds a port number"));
         let mut buf = Vec::new();
         for l in lines {
             buf.extend_from_slice(l.as_bytes());
@@ -1160,7 +1160,7 @@ fn keyfactor_events_over_tls_into_omaudit_verify() {
             ));
         }
     }
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    let mut conn = common::connect(sport);
     conn.write_all((lines.join("\n") + "\n").as_bytes())
         .unwrap();
     drop(conn);

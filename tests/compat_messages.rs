@@ -16,12 +16,14 @@
 //! config, rsyslogd-vs-rsyslogd over the whole corpus and the Debian default config (proving
 //! the harness and the corpus), and oxsyslogd-vs-rsyslogd over the same.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream, UdpSocket};
+use std::net::{Shutdown, UdpSocket};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixDatagram;
@@ -832,12 +834,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 // =============================================================================================
 
 fn send_tcp(side: &Side, msgs: &[Vec<u8>], octet_counted: bool) -> Result<(), String> {
-    let mut s = TcpStream::connect(("127.0.0.1", side.tcp_port)).map_err(|e| {
-        side.fail(&format!(
-            "cannot connect to TCP port {}: {e}",
-            side.tcp_port
-        ))
-    })?;
+    let mut s = common::connect(side.tcp_port);
     let mut buf = Vec::new();
     for m in msgs {
         if octet_counted {

@@ -3,8 +3,9 @@
 //! byte-identical. This checks rsyslog's typing rules (string vs number comparisons,
 //! truthiness), operators, arrays, and the 8.2302 functions that need no variables.
 
+mod common;
+
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -141,7 +142,7 @@ fn run(bin: &str, dir: &Path) {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     for m in MESSAGES {
         s.write_all(m.as_bytes()).unwrap();
         s.write_all(b"\n").unwrap();

@@ -39,7 +39,7 @@ fn port_file(d: &Daemon, name: &str) -> u16 {
             .ok()
             .and_then(|s| s.trim().parse().ok())
         {
-            return p;
+            return common::listening(p);
         }
         assert!(
             t.elapsed() < Duration::from_secs(15),
@@ -62,7 +62,7 @@ fn line(i: usize) -> String {
 
 /// Sends `lines` to a daemon's imtcp, LF-framed, `per` lines every `pause`.
 fn feed(port: u16, range: std::ops::Range<usize>, per: usize, pause: Duration) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     let mut buf = Vec::new();
     for i in range {
         buf.extend_from_slice(line(i).as_bytes());
@@ -347,7 +347,7 @@ fn forward_once(bin: &str) -> Vec<Vec<u8>> {
     let mut d = start(bin, dir.path(), &conf);
     let port = port_file(&d, "sport");
     let msgs = wire_messages();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     for m in &msgs {
         s.write_all(m.as_bytes()).unwrap();
         s.write_all(b"\n").unwrap();
@@ -542,7 +542,7 @@ fn failover_to_secondary_and_back() {
     );
     let sport = port_file(&d, "sport");
     let primary = Arc::new(Mutex::new(Vec::new()));
-    let mut s = TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    let mut s = common::connect(sport);
     let mut send = |r: std::ops::Range<usize>| {
         for i in r {
             s.write_all(format!("{}\n", line(i)).as_bytes()).unwrap();

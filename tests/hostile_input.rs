@@ -3,6 +3,8 @@
 //! messages each, senders that disconnect mid-frame, an unwritable output file. The daemon
 //! must keep running, say what happened, and lose nothing rsyslog would keep.
 
+mod common;
+
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -76,7 +78,7 @@ impl Daemon {
     }
 
     fn connect(&self) -> TcpStream {
-        TcpStream::connect(("127.0.0.1", self.port)).unwrap()
+        common::connect(self.port)
     }
 
     fn rss_kb(&self) -> u64 {

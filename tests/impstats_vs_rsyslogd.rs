@@ -11,7 +11,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -119,7 +118,7 @@ fn run(bin: &str, json: bool, actions: &str) -> (Vec<Obj>, String) {
         .trim()
         .parse()
         .unwrap();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     for i in 0..N {
         writeln!(s, "<13>Nov 23 10:00:00 host tag: message {i}").unwrap();
     }

@@ -313,7 +313,7 @@ fn status_ids(pid: u32) -> (String, String) {
 
 fn send_tcp(port: u16, line: &str) {
     use std::io::Write;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     s.write_all(line.as_bytes()).unwrap();
 }
 

@@ -72,7 +72,7 @@ fn acl_scenario(udp: u16, tcp: u16) {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    let mut c = TcpStream::connect(("127.0.0.1", tcp)).unwrap();
+    let mut c = common::connect(tcp);
     c.write_all(b"<13>tag: END\n").unwrap();
 }
 

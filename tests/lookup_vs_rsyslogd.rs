@@ -6,7 +6,6 @@
 //! again.
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -226,7 +225,7 @@ impl Rsyslogd {
     /// Sends one message per key and returns rsyslogd's lines for them.
     fn send(&self, keys: &[&str]) -> Vec<String> {
         let before = self.lines().len();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut s = common::connect(self.port);
         for k in keys {
             writeln!(s, "<13>Jan  1 00:00:00 host t:{k}").unwrap();
         }

@@ -3,9 +3,10 @@
 //! input, each in its own temporary directory; every file they produce there is compared byte
 //! for byte (and file modes, for dynafiles).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,7 +60,7 @@ impl Daemon {
     }
 
     fn send(&self, msgs: &[String]) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut s = common::connect(self.port);
         for m in msgs {
             s.write_all(m.as_bytes()).unwrap();
             s.write_all(b"\n").unwrap();

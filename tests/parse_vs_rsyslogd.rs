@@ -13,10 +13,11 @@
 //! whose `ParseOptions` come from oxsyslog's own config loader on the very config rsyslogd
 //! runs.
 
+mod common;
+
 use oxsyslog::message::{Batch, Peer, Span, SyslogTime};
 use oxsyslog::parse::{self, InputFlags, ParseOptions, Received};
 use std::io::Write;
-use std::net::TcpStream;
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -353,7 +354,7 @@ fn run_variant(v: &Variant, msgs: &[Vec<u8>]) -> Outcome {
 
     // expected records: TCP first (one connection, in order), then imuxsock
     let mut tcp_parts: Vec<&[u8]> = Vec::new();
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     let mut frame = Vec::new();
     for m in msgs {
         frame.extend_from_slice(format!("{} ", m.len()).as_bytes());

@@ -157,7 +157,7 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
             }
         }
         Via::Tcp => {
-            let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            let mut s = common::connect(port);
             s.write_all(format!("{}\n", msg(0, 3)).as_bytes()).unwrap();
             std::thread::sleep(Duration::from_millis(700));
             let all: String = burst.iter().map(|m| format!("{m}\n")).collect();

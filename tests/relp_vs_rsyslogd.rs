@@ -253,7 +253,7 @@ fn rsyslogd_receiver_killed_mid_stream_loses_nothing() {
 /// Sends `script` to `port` in one write, then reads until the server closes or is quiet for
 /// 1.5 s; the answer with the `relp_software` offer masked.
 fn exchange(port: u16, script: &[u8]) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     s.set_read_timeout(Some(Duration::from_millis(1500)))
         .unwrap();
     s.write_all(script).unwrap();
@@ -593,7 +593,7 @@ fn pipelining_client_is_held_by_the_window() {
         &receiver_conf(port, &out, &t.path().join("w"), false),
     );
     wait_listening(port, &d);
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     let mut script = open_frame(1);
     for i in 0..M {
         script.extend(syslog_frame(

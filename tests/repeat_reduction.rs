@@ -131,7 +131,7 @@ fn run(bin: &str, setting: &str) -> Vec<(String, String)> {
     // imtcp: one connection, LF framing
     {
         use std::io::Write;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut s = common::connect(port);
         for m in net_msgs() {
             s.write_all(format!("{m}\n").as_bytes()).unwrap();
         }
@@ -153,7 +153,7 @@ fn run(bin: &str, setting: &str) -> Vec<(String, String)> {
     let ok = wait_for(&p.join("imtcp_c.log"), "| end|");
     {
         use std::io::Write;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut s = common::connect(port);
         for t in 34..36 {
             s.write_all(format!("<13>Jan  5 10:00:{t} hD last: end\n").as_bytes())
                 .unwrap();

@@ -13,7 +13,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -559,7 +558,7 @@ fn templates_match_rsyslogd() {
     let msgs = messages();
 
     // Expected output, rendered by oxsyslog, and the reception-side values rsyslogd sees.
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to rsyslogd");
+    let mut stream = common::connect(port);
     let client_port = stream.local_addr().unwrap().port();
     let opts = ParseOptions::from_config(&loaded.config);
     let flags = InputFlags::default();

@@ -12,7 +12,6 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -230,7 +229,7 @@ fn run_rsyslogd(dir: &Path, tz: &str) -> Vec<String> {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     for id in 0..CASES.len() {
         s.write_all(message(id).as_bytes()).unwrap();
     }

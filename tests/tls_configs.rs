@@ -424,7 +424,7 @@ fn keyfactor(server: &str) -> String {
     );
     let mut c = Daemon::start(RSYSLOGD, cdir.path(), &cconf, &["-C"]);
     let sport = flow::port_file(&c, "sport");
-    let mut conn = TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    let mut conn = common::connect(sport);
     let mut buf = String::new();
     for i in 0..KF_N {
         buf += &format!("<110>Nov 23 10:00:{:02} kfserver Keyfactor: seq={i:07} {{\"Operation\":\"CertificateDownload\",\"User\":\"KEYEXAMPLE\\\\admin\"}} ü\n", i % 60);

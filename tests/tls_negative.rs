@@ -243,7 +243,7 @@ fn certvalid_bad_clients(bin: &str) -> Vec<BadClient> {
             phrase: "plain (non-TLS) client on TLS listener",
             also: vec![],
             run: Box::new(|port, line| {
-                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let mut s = common::connect(port);
                 let _ = s.write_all(format!("{line}\n").as_bytes());
                 let _ = s.set_read_timeout(Some(Duration::from_secs(15)));
                 let mut b = [0u8; 256];
@@ -296,7 +296,7 @@ fn certvalid_bad_clients(bin: &str) -> Vec<BadClient> {
 
 /// Connects, sends `bytes`, and waits until the server drops the connection (at most 30 s).
 fn stalled_handshake(port: u16, bytes: &[u8]) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = common::connect(port);
     s.write_all(bytes).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut b = [0u8; 256];
@@ -328,7 +328,7 @@ fn rsyslogd_client(driver: &'static str, port: u16, line: &str, peer: &Peer) {
         &tls_conf::sender(dir.path(), &t, port, "traditional"),
     );
     let sport = flow::port_file(&d, "sport");
-    let mut s = TcpStream::connect(("127.0.0.1", sport)).unwrap();
+    let mut s = common::connect(sport);
     s.write_all(format!("{line}\n").as_bytes()).unwrap();
     drop(s);
     std::thread::sleep(Duration::from_secs(3));

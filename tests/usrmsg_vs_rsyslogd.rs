@@ -177,7 +177,7 @@ fn run(bin: &str) -> [Vec<u8>; 3] {
     };
     {
         use std::io::Write;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut s = common::connect(port);
         for m in MSGS {
             s.write_all(format!("{m}\n").as_bytes()).unwrap();
         }

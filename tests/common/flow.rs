@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -21,7 +20,7 @@ pub fn port_file(d: &Daemon, name: &str) -> u16 {
             .ok()
             .and_then(|s| s.trim().parse().ok())
         {
-            return p;
+            return crate::common::listening(p);
         }
         assert!(
             t.elapsed() < Duration::from_secs(15),
@@ -49,7 +48,7 @@ pub const NUMBERED_TEMPLATE: &str =
 
 /// Sends messages `range` to a plain TCP listener, LF-framed, `per` lines every `pause`.
 pub fn feed_tcp(port: u16, tag: &str, range: std::ops::Range<usize>, per: usize, pause: Duration) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut s = crate::common::connect(port);
     let mut buf = Vec::new();
     for i in range {
         buf.extend_from_slice(numbered_line(tag, i).as_bytes());

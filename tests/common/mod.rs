@@ -122,3 +122,46 @@ pub fn wait_for(f: &Path, needle: &str) -> bool {
     }
     false
 }
+
+/// Connects to 127.0.0.1:`port`, retrying refused connections for up to 15 s: rsyslogd 8.2302
+/// writes its listenPortFileName after bind() but before listen() (runtime/nsd_ptcp.c), so a
+/// client that reads the port file at once can be refused.
+pub fn connect(port: u16) -> std::net::TcpStream {
+    let t = Instant::now();
+    loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => return s,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ConnectionRefused
+                    && t.elapsed() < Duration::from_secs(15) =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("connect to 127.0.0.1:{port}: {e}"),
+        }
+    }
+}
+
+/// Waits (up to 15 s) until some socket listens on TCP `port`, read from /proc/net/tcp{,6}
+/// without connecting (a probe connection would show in the daemon's log): rsyslogd writes its
+/// port file before listen(). Returns `port`.
+pub fn listening(port: u16) -> u16 {
+    let t = Instant::now();
+    let needle = format!(":{port:04X} ");
+    while t.elapsed() < Duration::from_secs(15) {
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let text = std::fs::read_to_string(table).unwrap_or_default();
+            // columns: sl local_address rem_address st ...; st 0A is LISTEN
+            if text.lines().any(|l| {
+                let mut f = l.split_whitespace().skip(1);
+                let local = f.next().unwrap_or("");
+                let state = f.nth(1).unwrap_or("");
+                state == "0A" && format!("{local} ").ends_with(&needle)
+            }) {
+                return port;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    port
+}

@@ -5,9 +5,12 @@
 //! Reports messages/s, daemon CPU seconds per million messages and peak RSS for each daemon,
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
-//! Run: `cargo bench --bench e2e -- [--scenario baseline|rules|forward|tls|relp] [--messages N]
-//! [--runs R] [--connections C] [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand,
-//! not in CI). `--only` takes
+//! Run: `cargo bench --bench e2e -- [--scenario all|baseline|rules|forward|forward-tls|tls|relp|
+//! omrelp|uds|udp|latency|overload] [--messages N] [--runs R] [--connections C] [--taskset]
+//! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--scenario all`
+//! runs every case and prints one table (benches/e2e/all.rs; `--cases a,b` picks cases,
+//! `--no-taskset` / `--taskset-only` drop or keep only the `+taskset` variants). `--taskset` runs the daemon under
+//! test on core 1 and pins the harness (and the peers it starts) to core 0. `--only` takes
 //! daemon names (rsyslogd-default, rsyslogd-tuned, oxsyslogd); `--dump-payload` writes the bytes
 //! a run would send (for profiling a daemon by hand) and exits.
 //!
@@ -43,12 +46,38 @@
 //!   at line boundaries) into omfile; the daemons listen with the gtls driver in anon mode as
 //!   the rsyslog TLS how-to's server (RSA 2048 certificate made with certtool at start).
 //!   Configs: benches/configs/tls-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//! - `forward-tls`: `forward` over TLS (omfwd with the gtls driver, anon) to an rsyslogd TLS
+//!   receiver (benches/configs/fwd-tls-receiver.conf). Configs: fwd-tls-*.conf.
+//! - `omrelp`: each daemon forwards with omrelp to an imrelp receiver: oxsyslogd
+//!   (benches/configs/omrelp-receiver-ox.conf), or with `--relp-receiver rsyslogd` rsyslogd
+//!   (omrelp-receiver.conf), which caps this machine at about 2,000-3,000 messages/s (its acks
+//!   wait), so the senders would not be measured; CPU and RSS are the sender's. Configs:
+//!   omrelp-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//! - `uds`: the N messages as datagrams on a unix socket in the run directory (imuxsock with
+//!   `SysSock.Use="off"`, `ratelimit.interval="0"`) into omfile. Configs: uds-*.conf.
+//! - `udp`: imudp into omfile: the highest paced send rate without loss (doubling, then
+//!   bisecting), and the loss at full speed (CPU and RSS from the full-speed send). Configs:
+//!   udp-*.conf.
+//! - `latency`: the baseline configs; a paced TCP sender at 10% of the daemon's capacity
+//!   (measured first, or `--rate R`) stamps each message with its send time for
+//!   `--latency-seconds S` (default 3); the output file is polled every 200 µs and p50/p99
+//!   send-to-write times are reported.
+//! - `overload`: the `forward` configs forwarding to a receiver in the harness that reads
+//!   slowly (`--drain R` messages/s, default 200000) while the sender sends at full speed; RSS
+//!   is sampled every 100 ms: the peak and RSS at each quarter of the run show it stays bounded.
+//!
+//! The new cases live in benches/e2e/cases.rs, `--scenario all` in benches/e2e/all.rs.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "e2e/all.rs"]
+mod all;
+#[path = "e2e/cases.rs"]
+mod cases;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 
@@ -65,6 +94,46 @@ enum Scenario {
     Forward,
     Tls,
     Relp,
+    FwdTls,
+    OmRelp,
+    Uds,
+    Udp,
+    Latency,
+    Overload,
+}
+
+impl Scenario {
+    /// The scenario's name on the command line and in result file names.
+    fn name(self) -> &'static str {
+        match self {
+            Scenario::Baseline => "baseline",
+            Scenario::Rules => "rules",
+            Scenario::Forward => "forward",
+            Scenario::Tls => "tls",
+            Scenario::Relp => "relp",
+            Scenario::FwdTls => "forward-tls",
+            Scenario::OmRelp => "omrelp",
+            Scenario::Uds => "uds",
+            Scenario::Udp => "udp",
+            Scenario::Latency => "latency",
+            Scenario::Overload => "overload",
+        }
+    }
+
+    /// The prefix of the scenario's config files in benches/configs/.
+    fn config_prefix(self) -> &'static str {
+        match self {
+            Scenario::Baseline | Scenario::Latency => "",
+            Scenario::Rules => "rules-",
+            Scenario::Forward | Scenario::Overload => "fwd-",
+            Scenario::Tls => "tls-",
+            Scenario::Relp => "relp-",
+            Scenario::FwdTls => "fwd-tls-",
+            Scenario::OmRelp => "omrelp-",
+            Scenario::Uds => "uds-",
+            Scenario::Udp => "udp-",
+        }
+    }
 }
 
 /// Output files of the rules scenario (out01.log … out10.log).
@@ -86,6 +155,8 @@ struct RunResult {
     cpu_sec_per_million: f64,
     peak_rss_kb: u64,
     lost: u64,
+    /// Scenario-specific figures (udp, latency, overload), reported as medians.
+    extra: Vec<(&'static str, f64)>,
 }
 
 fn main() {
@@ -100,6 +171,13 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if arg("--scenario").as_deref() == Some("all") {
+        std::process::exit(all::main(&args, &root));
+    }
+    if args.iter().any(|a| a == "--taskset") {
+        cases::pin_harness_to_core0();
+    }
     let only: Option<Vec<String>> =
         arg("--only").map(|v| v.split(',').map(str::to_string).collect());
     let scenario = match arg("--scenario").as_deref() {
@@ -108,8 +186,14 @@ fn main() {
         Some("forward") => Scenario::Forward,
         Some("tls") => Scenario::Tls,
         Some("relp") => Scenario::Relp,
+        Some("forward-tls") => Scenario::FwdTls,
+        Some("omrelp") => Scenario::OmRelp,
+        Some("uds") => Scenario::Uds,
+        Some("udp") => Scenario::Udp,
+        Some("latency") => Scenario::Latency,
+        Some("overload") => Scenario::Overload,
         Some(other) => {
-            eprintln!("e2e: unknown scenario '{other}' (baseline, rules, forward, tls, relp)");
+            eprintln!("e2e: unknown scenario '{other}' (all, baseline, rules, forward, forward-tls, tls, relp, omrelp, uds, udp, latency, overload)");
             std::process::exit(2);
         }
     };
@@ -121,52 +205,26 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1)
         .max(1);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let _ = CONNECTIONS.set(connections);
+    let prefix = scenario.config_prefix();
+    // The config names live for the whole run.
+    let conf =
+        |who: &str| -> &'static str { Box::leak(format!("{prefix}{who}.conf").into_boxed_str()) };
     let daemons: Vec<Daemon> = vec![
         Daemon {
             name: "rsyslogd-default",
             bin: "/usr/sbin/rsyslogd".into(),
-            config: if rules {
-                "rules-rsyslogd-default.conf"
-            } else if relp {
-                "relp-rsyslogd-default.conf"
-            } else if forward {
-                "fwd-rsyslogd-default.conf"
-            } else if tls {
-                "tls-rsyslogd-default.conf"
-            } else {
-                "rsyslogd-default.conf"
-            },
+            config: conf("rsyslogd-default"),
         },
         Daemon {
             name: "rsyslogd-tuned",
             bin: "/usr/sbin/rsyslogd".into(),
-            config: if rules {
-                "rules-rsyslogd-tuned.conf"
-            } else if relp {
-                "relp-rsyslogd-tuned.conf"
-            } else if forward {
-                "fwd-rsyslogd-tuned.conf"
-            } else if tls {
-                "tls-rsyslogd-tuned.conf"
-            } else {
-                "rsyslogd-tuned.conf"
-            },
+            config: conf("rsyslogd-tuned"),
         },
         Daemon {
             name: "oxsyslogd",
             bin: OX.into(),
-            config: if rules {
-                "rules-oxsyslogd.conf"
-            } else if relp {
-                "relp-oxsyslogd.conf"
-            } else if forward {
-                "fwd-oxsyslogd.conf"
-            } else if tls {
-                "tls-oxsyslogd.conf"
-            } else {
-                "oxsyslogd.conf"
-            },
+            config: conf("oxsyslogd"),
         },
     ]
     .into_iter()
@@ -192,25 +250,16 @@ fn main() {
     }
     eprintln!(
         "e2e: scenario {}, {n} messages ({} bytes) per run, {runs} runs per daemon",
-        if rules {
-            "rules"
-        } else if relp {
-            "relp"
-        } else if forward {
-            "forward"
-        } else if tls {
-            "tls"
-        } else {
-            "baseline"
-        },
+        scenario.name(),
         payload.len()
     );
-    if tls {
+    if tls || scenario == Scenario::FwdTls {
         match make_tls_certs() {
             Ok(dir) => {
                 let _ = TLS_BENCH.set(TlsBench {
                     certs: dir,
                     connections,
+                    client: tls,
                 });
             }
             Err(e) => {
@@ -241,19 +290,36 @@ fn main() {
     let mut results = Vec::new();
     for run in 0..runs {
         for d in &daemons {
-            let r = if rules {
-                run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
-            } else if relp {
-                run_relp_once(d, &root, &payload, n, run)
-            } else if forward {
-                run_forward_once(d, &root, &payload, n, run)
-            } else {
-                run_once(d, &root, &payload, n, run)
+            let r = match scenario {
+                Scenario::Rules => {
+                    run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
+                }
+                Scenario::Relp => run_relp_once(d, &root, &payload, n, run),
+                Scenario::Forward => {
+                    run_forward_once(d, &root, &payload, n, run, "fwd-receiver.conf", false)
+                }
+                Scenario::FwdTls => {
+                    run_forward_once(d, &root, &payload, n, run, "fwd-tls-receiver.conf", false)
+                }
+                Scenario::OmRelp => {
+                    let conf = cases::relp_receiver(&args);
+                    run_forward_once(d, &root, &payload, n, run, conf, true)
+                }
+                Scenario::Uds => cases::run_uds_once(d, &root, &payload, n, run),
+                Scenario::Udp => cases::run_udp_once(d, &root, &payload, n, run),
+                Scenario::Latency => cases::run_latency_once(d, &root, n, run, &args),
+                Scenario::Overload => cases::run_overload_once(d, &root, &payload, n, run, &args),
+                Scenario::Baseline | Scenario::Tls => run_once(d, &root, &payload, n, run),
             };
             match r {
                 Ok(r) => {
+                    let extra: String = r
+                        .extra
+                        .iter()
+                        .map(|(k, v)| format!("  {k}={v:.1}"))
+                        .collect();
                     eprintln!(
-                        "  run {run} {:<17} {:>10.0} msg/s  {:>6.3} CPU s/M  {:>7} kB peak RSS  {} lost",
+                        "  run {run} {:<17} {:>10.0} msg/s  {:>6.3} CPU s/M  {:>7} kB peak RSS  {} lost{extra}",
                         r.daemon, r.msgs_per_sec, r.cpu_sec_per_million, r.peak_rss_kb, r.lost
                     );
                     results.push(r);
@@ -281,8 +347,15 @@ fn main() {
         format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf); the forwarder's CPU and RSS; medians\n\n")
     } else if tls {
         format!("# scenario tls: {n} messages over {connections} TLS connection(s) (gtls driver, anon, RSA 2048 certificate, rustls client in the harness) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
+    } else if let Some(w) = cases::describe(scenario, n) {
+        w
     } else {
-        format!("# {n} messages over one TCP connection into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
+        format!("# {n} messages over {connections} TCP connection(s) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
+    };
+    let what = if args.iter().any(|a| a == "--taskset") {
+        format!("# --taskset: the daemon under test on core 1, the harness and its peers on core 0\n{what}")
+    } else {
+        what
     };
     let report = report(&daemons, &results, &what, &args);
     print!("{report}");
@@ -300,11 +373,28 @@ fn main() {
         format!("e2e-forward-{stamp}.txt")
     } else if tls {
         format!("e2e-tls-c{connections}-{stamp}.txt")
+    } else if scenario != Scenario::Baseline {
+        format!("e2e-{}-{stamp}.txt", scenario.name())
+    } else if connections > 1 {
+        format!("e2e-c{connections}-{stamp}.txt")
     } else {
         format!("e2e-{stamp}.txt")
     });
+    // --taskset runs get their own file names (e2e-…-<ts>.taskset.txt).
+    let file = if args.iter().any(|a| a == "--taskset") {
+        file.with_extension("").with_extension("taskset.txt")
+    } else {
+        file
+    };
     if std::fs::write(&file, &report).is_ok() {
         eprintln!("results written to {}", file.display());
+    }
+    if let Some(summary) = arg("--summary") {
+        // Medians for `--scenario all` (benches/e2e/all.rs reads them back).
+        let case = arg("--case-name").unwrap_or_else(|| scenario.name().to_string());
+        if let Err(e) = all::append_summary(Path::new(&summary), &case, &daemons, &results) {
+            eprintln!("e2e: cannot write {summary}: {e}");
+        }
     }
     if let Some(t) = TLS_BENCH.get() {
         let _ = std::fs::remove_dir_all(&t.certs);
@@ -360,6 +450,7 @@ fn report(daemons: &[Daemon], results: &[RunResult], what: &str, args: &[String]
         ));
         med.push((d.name, tput, cpu, rss));
     }
+    s.push_str(&all::extra_table(daemons, results));
     if let Some(ox) = med.iter().find(|m| m.0 == "oxsyslogd") {
         s.push('\n');
         for base in med.iter().filter(|m| m.0 != "oxsyslogd") {
@@ -401,8 +492,13 @@ fn report(daemons: &[Daemon], results: &[RunResult], what: &str, args: &[String]
     }
     s.push_str("\n# every run\n");
     for r in results {
+        let extra: String = r
+            .extra
+            .iter()
+            .map(|(k, v)| format!(" {k}={v:.1}"))
+            .collect();
         s.push_str(&format!(
-            "{} run={} seconds={:.3} msg/s={:.0} cpu_s_per_M={:.3} peak_rss_kb={} lost={}\n",
+            "{} run={} seconds={:.3} msg/s={:.0} cpu_s_per_M={:.3} peak_rss_kb={} lost={}{extra}\n",
             r.daemon,
             r.run,
             r.seconds,
@@ -508,7 +604,17 @@ fn start_daemon_with(
             ),
     )
     .map_err(|e| e.to_string())?;
-    let child = Command::new(&d.bin)
+    // --taskset: the daemon under test on core 1 (taskset execs it: same pid); peers
+    // (receivers, senders) inherit the harness's core 0.
+    let pin = cases::taskset() && !is_peer(d);
+    let mut cmd = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "1"]).arg(&d.bin);
+        c
+    } else {
+        Command::new(&d.bin)
+    };
+    let child = cmd
         .args(["-n", "-iNONE", "-f"])
         .arg(&conf_path)
         .current_dir(dpath)
@@ -537,22 +643,61 @@ fn start_daemon_with(
     Ok((guard, pid, port))
 }
 
-/// Sends the payload over one TCP connection from a thread.
+/// `--connections`: how many TCP connections the plain senders split the payload over.
+static CONNECTIONS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Sends the payload over `--connections` TCP connections (split at line boundaries, one
+/// thread each); the returned thread joins them.
 fn spawn_sender(port: u16, payload: &[u8]) -> std::thread::JoinHandle<Result<(), String>> {
-    let data = payload.to_vec();
+    let parts = split_lines(payload, CONNECTIONS.get().copied().unwrap_or(1));
     std::thread::spawn(move || -> Result<(), String> {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-        for chunk in data.chunks(256 * 1024) {
-            s.write_all(chunk).map_err(|e| e.to_string())?;
+        let threads: Vec<_> = parts
+            .into_iter()
+            .map(|data| {
+                std::thread::spawn(move || -> Result<(), String> {
+                    let mut s =
+                        TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+                    for chunk in data.chunks(256 * 1024) {
+                        s.write_all(chunk).map_err(|e| e.to_string())?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().map_err(|_| "sender panicked".to_string())??;
         }
         Ok(())
     })
 }
 
-/// The tls scenario's settings: the certificates' directory and the number of connections.
+/// The payload split at line boundaries into `k` parts of about equal size.
+fn split_lines(payload: &[u8], k: usize) -> Vec<Vec<u8>> {
+    let k = k.max(1);
+    let mut parts = Vec::with_capacity(k);
+    let mut start = 0;
+    for i in 1..=k {
+        let mut end = if i == k {
+            payload.len()
+        } else {
+            (payload.len() * i / k).max(start)
+        };
+        while end < payload.len() && end > 0 && payload[end - 1] != b'\n' {
+            end += 1;
+        }
+        parts.push(payload[start..end].to_vec());
+        start = end;
+    }
+    parts
+}
+
+/// The TLS scenarios' settings: the certificates' directory, the number of connections, and
+/// whether the harness sends over TLS itself (`tls`) or only a peer uses the certificates
+/// (`forward-tls`).
 struct TlsBench {
     certs: PathBuf,
     connections: usize,
+    client: bool,
 }
 
 static TLS_BENCH: std::sync::OnceLock<TlsBench> = std::sync::OnceLock::new();
@@ -636,22 +781,7 @@ fn spawn_tls_senders(
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, ServerName};
     let ca = t.certs.join("ca.pem");
-    let k = t.connections;
-    // split at line boundaries into k parts
-    let mut parts = Vec::with_capacity(k);
-    let mut start = 0;
-    for i in 1..=k {
-        let mut end = if i == k {
-            payload.len()
-        } else {
-            (payload.len() * i / k).max(start)
-        };
-        while end < payload.len() && end > 0 && payload[end - 1] != b'\n' {
-            end += 1;
-        }
-        parts.push(payload[start..end].to_vec());
-        start = end;
-    }
+    let parts = split_lines(payload, t.connections);
     std::thread::spawn(move || -> Result<(), String> {
         let mut roots = rustls::RootCertStore::empty();
         for c in CertificateDer::pem_file_iter(&ca).map_err(|e| format!("{}: {e}", ca.display()))? {
@@ -709,7 +839,7 @@ fn run_once(
     let cpu0 = cpu_seconds(pid);
     let out = dpath.join("out.log");
     let t0 = Instant::now();
-    let sender = match TLS_BENCH.get() {
+    let sender = match TLS_BENCH.get().filter(|t| t.client) {
         Some(t) => spawn_tls_senders(port, payload, t),
         None => spawn_sender(port, payload),
     };
@@ -756,26 +886,48 @@ fn run_once(
         cpu_sec_per_million: cpu / (n as f64 / 1e6),
         peak_rss_kb: rss,
         lost,
+        extra: Vec::new(),
     })
 }
 
-/// One run of the forwarding scenario: a fresh receiver (rsyslogd, fwd-receiver.conf), then
+/// Whether a daemon is a peer the harness starts (receiver, sender), not one under test.
+fn is_peer(d: &Daemon) -> bool {
+    matches!(d.name, "receiver" | "sender")
+}
+
+/// One run of the forwarding scenarios: a fresh receiver (rsyslogd, `receiver_conf`), then
 /// the daemon under test forwarding to it; the clock stops when the receiver's file holds
-/// all N lines; CPU and RSS are the forwarder's.
+/// all N lines; CPU and RSS are the forwarder's. With `relp_port` the receiver listens with
+/// imrelp on a free port the harness picks (`@FWDPORT@`), else on its imtcp port.
 fn run_forward_once(
     d: &Daemon,
     root: &Path,
     payload: &[u8],
     n: usize,
     run: usize,
+    receiver_conf: &'static str,
+    relp_port: bool,
 ) -> Result<RunResult, String> {
     let receiver = Daemon {
         name: "receiver",
-        bin: "/usr/sbin/rsyslogd".into(),
-        config: "fwd-receiver.conf",
+        // omrelp-receiver-ox.conf: oxsyslogd receives (see cases::relp_receiver)
+        bin: if receiver_conf.ends_with("-ox.conf") {
+            OX.into()
+        } else {
+            "/usr/sbin/rsyslogd".into()
+        },
+        config: receiver_conf,
     };
     let rdir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let (rguard, _, rport) = start_daemon(&receiver, root, rdir.path())?;
+    let (rguard, rport) = if relp_port {
+        let p = cases::free_port(false)?;
+        let (g, _, _) = start_daemon_with(&receiver, root, rdir.path(), Some(p))?;
+        cases::wait_listen(p, false)?;
+        (g, p)
+    } else {
+        let (g, _, p) = start_daemon(&receiver, root, rdir.path())?;
+        (g, p)
+    };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dpath = dir.path();
     let (guard, pid, port) = start_daemon_with(d, root, dpath, Some(rport))?;
@@ -826,6 +978,7 @@ fn run_forward_once(
         cpu_sec_per_million: cpu / (n as f64 / 1e6),
         peak_rss_kb: rss,
         lost,
+        extra: Vec::new(),
     })
 }
 
@@ -900,6 +1053,7 @@ fn run_relp_once(
         cpu_sec_per_million: cpu / (n as f64 / 1e6),
         peak_rss_kb: rss,
         lost,
+        extra: Vec::new(),
     })
 }
 
@@ -1239,6 +1393,7 @@ fn run_rules_once(
             cpu_sec_per_million: cpu / (n as f64 / 1e6),
             peak_rss_kb: rss,
             lost: 0,
+            extra: Vec::new(),
         },
         stats,
     ))

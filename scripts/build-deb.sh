@@ -60,8 +60,9 @@ if [ "$version" != "$changelog_version" ]; then
     } > "$stage/debian/changelog"
 fi
 
-# the binary, in the same environment as any `cargo build --release` (see debian/rules)
-bins=(--bin oxsyslogd)
+# the binary, in the same environment as any `cargo build --release` (see debian/rules); with
+# omkafka (feature `kafka`: librdkafka bundled and linked statically, built once per target dir)
+bins=(--features kafka --bin oxsyslogd)
 if grep -q '^name = "oxaudit"' Cargo.toml; then bins+=(--bin oxaudit); fi
 cargo build --release --locked "${bins[@]}" > "$stage.cargo.log" 2>&1 \
     || { tail -40 "$stage.cargo.log" >&2; die "cargo build --release failed (log: $stage.cargo.log)"; }

@@ -554,6 +554,14 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     // Input 0 is the daemon itself (internal messages).
     let mut input_rulesets = vec![default_rs];
     input_rulesets.extend(planned.iter().map(|p| p.ruleset));
+    // rulesets with their own queue run on their own rules threads (src/rsq/)
+    let rsq_plan = crate::rsq::plan(
+        &cfg,
+        &rulesets,
+        cfg.actions.len(),
+        default_rs,
+        &input_rulesets,
+    )?;
     // per input: whether rsyslog knows a message's severity in its main queue (src/mainq.rs)
     let severity_known: Vec<bool> = std::iter::once(true)
         .chain(planned.iter().map(|p| input_kind(p).severity_known))
@@ -577,6 +585,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
 
     let mq = crate::mainq::MainQueue::new(crate::mainq::Settings::from_config(&cfg));
     let (tx, rx) = mpsc::channel::<Batch>(mq.s.channel_batches());
+    let mut rsq = crate::rsq::Queues::new(&cfg, &rsq_plan);
     let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
     let notices = Notices::new(
         tx.clone(),
@@ -607,8 +616,11 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     rt.block_on(async {
         for (idx, p) in planned.into_iter().enumerate() {
             let rs_name = &cfg.rulesets[p.ruleset].name;
+            let (itx, imq) = rsq
+                .input_queue(&rsq_plan, p.ruleset)
+                .unwrap_or_else(|| (tx.clone(), mq.clone()));
             let ctx = Ctx {
-                tx: tx.clone(),
+                tx: itx,
                 pool: pool.clone(),
                 parse: Arc::new(ParseOptions::for_ruleset(&cfg, rs_name)),
                 input: (idx + 1) as u16,
@@ -623,7 +635,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                     _ => None,
                 },
                 repeat: input::repeat::enabled(&cfg),
-                mq: mq.clone(),
+                mq: imq,
                 kind: input_kind(&p),
             };
             match p.plan {
@@ -661,7 +673,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     })?;
     // A tick for interval flushes: an empty batch every second.
     {
-        let tick_tx = tx.clone();
+        let tick_txs: Vec<mpsc::Sender<Batch>> =
+            std::iter::once(tx.clone()).chain(rsq.senders()).collect();
         let mut stop = stop_rx.clone();
         tasks.push(rt.spawn(async move {
             let mut iv = tokio::time::interval(Duration::from_secs(1));
@@ -669,7 +682,10 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                 tokio::select! {
                     _ = stop.changed() => return,
                     _ = iv.tick() => {
-                        if tick_tx.try_send(Batch::default()).is_err() && tick_tx.is_closed() {
+                        for tick_tx in &tick_txs {
+                            let _ = tick_tx.try_send(Batch::default());
+                        }
+                        if tick_txs[0].is_closed() {
                             return;
                         }
                     }
@@ -693,6 +709,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     }
 
     // The processing thread: rules and actions, one batch at a time.
+    let input_rulesets_len = input_rulesets.len();
     let lost_at_shutdown = Arc::new(AtomicU64::new(0));
     let start = crate::template::clock::now_unix().0;
     let gates: Vec<crate::output::gate::Gate> = cfg
@@ -700,6 +717,49 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         .iter()
         .map(|a| crate::output::gate::Gate::new(a, start))
         .collect();
+    let mut split = crate::rsq::split_outputs(&rsq_plan, outputs);
+    let outputs = std::mem::take(&mut split[0]);
+    for (d, outs) in split.into_iter().enumerate().skip(1) {
+        let rulesets = Rulesets::compile(&cfg, &templates)?;
+        let mq = MainQ {
+            q: rsq.queue(d),
+            severity_known: severity_known.clone(),
+        };
+        let r = rsq_plan.rulesets[d];
+        let (hup, abandon) = (rsq.hup(d), rsq.abandon(d));
+        let (fwd, rx) = (rsq.forwarder(&rsq_plan, &lost_at_shutdown), rsq.take_rx(d));
+        let (gates, env, pool, lost, stats) = (
+            gates.clone(),
+            env.clone(),
+            pool.clone(),
+            lost_at_shutdown.clone(),
+            stats.clone(),
+        );
+        let t = std::thread::Builder::new()
+            .name(format!("oxsyslogd-rs{d}"))
+            .spawn(move || {
+                if let Some(rx) = rx {
+                    process(
+                        rx,
+                        rulesets,
+                        outs,
+                        gates,
+                        vec![r; input_rulesets_len],
+                        env,
+                        hup,
+                        abandon,
+                        pool,
+                        lost,
+                        stats,
+                        mq,
+                        fwd,
+                    )
+                }
+            })
+            .map_err(|e| format!("cannot start the rules thread of a ruleset queue: {e}"))?;
+        rsq.set_thread(d, t);
+    }
+    let main_fwd = rsq.forwarder(&rsq_plan, &lost_at_shutdown);
     let worker = {
         let (hup, abandon, pool, lost, mq) = (
             hup.clone(),
@@ -727,6 +787,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                         q: mq,
                         severity_known,
                     },
+                    main_fwd,
                 )
             })
             .map_err(|e| format!("cannot start the processing thread: {e}"))?
@@ -751,6 +812,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                 _ = int.recv() => break,
                 _ = hupsig.recv() => {
                     hup.store(true, Ordering::SeqCst);
+                    rsq.hup_all();
                     notices.info(format!("[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] rsyslogd was HUPed", env!("CARGO_PKG_VERSION"), std::process::id()));
                 }
             }
@@ -768,6 +830,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     ));
     let _ = stop_tx.send(true);
     mq.close();
+    rsq.close();
     rt.block_on(async {
         let all = futures_join(tasks);
         let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
@@ -781,6 +844,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         abandon.store(true, Ordering::SeqCst);
     }
     let _ = worker.join();
+    // rulesets' own queues drain once the threads that hand them copies are done
+    rsq.shutdown(&rsq_plan);
     drop(rt);
     let lost = lost_at_shutdown.load(Ordering::SeqCst);
     let udp_dropped = dropped.load(Ordering::SeqCst);
@@ -839,10 +904,12 @@ fn process(
     lost: Arc<AtomicU64>,
     stats: Option<Arc<crate::stats::Stats>>,
     mq: MainQ,
+    mut fwd: Option<crate::rsq::Forwarder>,
 ) {
     let mut tally = stats.as_deref().map(crate::stats::Tally::new);
     let mut scratch = Vec::with_capacity(1024);
     let mut state = crate::filter::exec::State::default();
+    state.forward_queued = fwd.is_some();
     // what is left of rsyslog's current dequeue batch, and whether it discards
     let (mut win_left, mut win_discard) = (0usize, false);
     while let Some(mut batch) = rx.blocking_recv() {
@@ -875,6 +942,15 @@ fn process(
         // queue.c does when a worker dequeues) and holds at most queue.dequeueBatchSize
         // messages; with dequeueBatchSize set, the actions end their batch at its end.
         let len = batch.len();
+        // copies from a `call` carry their `$.` variables (src/rsq/); they were counted
+        // by their input when it submitted the original
+        let mut locals = std::mem::take(&mut batch.locals);
+        let copies = !locals.is_empty();
+        // a batch whose input waits for it (imrelp): did an action lose a message of it?
+        let lost_before = batch
+            .done
+            .is_some()
+            .then(|| outputs.iter().map(|o| o.lost_total()).sum::<u64>());
         let mut start = 0;
         while start < len {
             if win_left == 0 {
@@ -896,7 +972,7 @@ fn process(
             for i in start..len {
                 let m = batch.get(i);
                 let mut t = tally.as_mut();
-                if let Some(t) = t.as_deref_mut() {
+                if let Some(t) = t.as_deref_mut().filter(|_| !copies) {
                     if let Some(c) = t.inputs.get_mut(m.m.input as usize) {
                         *c += 1;
                     }
@@ -904,14 +980,20 @@ fn process(
                 if win_discard
                     && mq.q.discard_taken(
                         m.m.severity,
-                        mq.severity_known
-                            .get(m.m.input as usize)
-                            .copied()
-                            .unwrap_or(true),
+                        // a copy from a `call` was parsed before it was queued
+                        copies
+                            || mq
+                                .severity_known
+                                .get(m.m.input as usize)
+                                .copied()
+                                .unwrap_or(true),
                     )
                 {
                     nf += 1;
                     continue;
+                }
+                if copies {
+                    state.preset_local = locals.get_mut(i).and_then(Option::take);
                 }
                 // "message repeated" summaries go to the default ruleset (src/input/repeat.rs)
                 let idx = if m.m.input & input::repeat::DEFAULT_RULESET != 0 {
@@ -931,6 +1013,9 @@ fn process(
                     }
                     Some(o.suspended_now())
                 });
+                if let Some(f) = fwd.as_mut() {
+                    f.collect(&mut state, m);
+                }
                 win_left = win_left.saturating_sub(1);
                 if win_left == 0 && split {
                     end = i + 1;
@@ -950,9 +1035,16 @@ fn process(
             mq.q.release(end - start);
             start = end;
         }
+        if let Some(f) = fwd.as_mut() {
+            f.flush();
+        }
         // every message went through its actions and the actions ended their batch:
         // tell the input (imrelp acknowledges now; src/completion.rs)
         if let Some(d) = batch.done.take() {
+            let lost_now = outputs.iter().map(|o| o.lost_total()).sum::<u64>();
+            if lost_before.is_some_and(|b| lost_now > b) {
+                d.fail();
+            }
             d.done();
         }
         batch.clear();

@@ -16,8 +16,12 @@ pub fn count(dir: &Path) -> (usize, usize) {
         let name = name.to_string_lossy();
         match name.rsplit_once('.') {
             Some((p, "qi")) if !p.is_empty() => qi += 1,
+            // oxsyslog's own disk-queue segments (src/diskq/) have the same names
             Some((p, n))
-                if !p.is_empty() && n.len() == 8 && n.bytes().all(|c| c.is_ascii_digit()) =>
+                if !p.is_empty()
+                    && n.len() == 8
+                    && n.bytes().all(|c| c.is_ascii_digit())
+                    && !crate::diskq::segment::is_ours(&e.path()) =>
             {
                 seg += 1
             }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod completion;
 pub mod config;
+pub mod diskq;
 pub mod engine;
 pub mod filter;
 pub mod input;
@@ -15,6 +16,7 @@ pub mod output;
 pub mod parse;
 pub mod privdrop;
 pub mod relp;
+pub mod rsq;
 pub mod runtime_support;
 pub mod stats;
 pub mod template;

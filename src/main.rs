@@ -85,7 +85,12 @@ fn main() -> ExitCode {
                 eprintln!("{e}");
             }
             // TLS listeners and actions: their files as the daemon reads them at start
-            let (tls_errors, tls_warnings) = oxsyslog::tls::setup::check_config(&loaded.config);
+            let (mut tls_errors, mut tls_warnings) =
+                oxsyslog::tls::setup::check_config(&loaded.config);
+            // RELP over TLS (imrelp/omrelp `tls="on"`)
+            let (e, w) = oxsyslog::relp::tls::check_config(&loaded.config);
+            tls_errors.extend(e);
+            tls_warnings.extend(w);
             for w in &tls_warnings {
                 eprintln!("oxsyslogd: {w}");
             }

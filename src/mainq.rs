@@ -104,12 +104,14 @@ impl Settings {
     /// main queue's (size 100,000, discard mark 98,000, rsconf.c); then the corrections of
     /// `qqueueCorrectParams`.
     pub fn from_config(cfg: &Config) -> Settings {
-        let p = &cfg.main_queue;
-        let dflt_size = if cfg.main_queue_object {
-            50_000
-        } else {
-            100_000
-        };
+        Settings::from_params(&cfg.main_queue, cfg.main_queue_object)
+    }
+
+    /// Settings from queue parameters: `object` when they come from a RainerScript object
+    /// (`main_queue()`, `ruleset(queue.…)`: rsyslog's ruleset-queue defaults), else the
+    /// legacy main queue's defaults.
+    pub fn from_params(p: &Params, object: bool) -> Settings {
+        let dflt_size = if object { 50_000 } else { 100_000 };
         let size = match int(p, "queue.size") {
             Some(n) if n > 0 => n.min(0x7fff_ffff) as usize,
             _ => dflt_size,
@@ -119,7 +121,7 @@ impl Settings {
         // discardMark: legacy default 98000 (rsconf.c), else 98% (queue.c)
         let discard_mark = match mark("queue.discardMark") {
             Some(n) if n <= size => n,
-            _ if !cfg.main_queue_object && size == 100_000 => 98_000,
+            _ if !object && size == 100_000 => 98_000,
             _ if pct(98) == 0 => size,
             _ => pct(98),
         };
@@ -137,7 +139,7 @@ impl Settings {
         let dequeue_batch = int(p, "queue.dequeueBatchSize")
             .filter(|n| *n > 0)
             .map(|n| (n as usize).min(size));
-        let dflt_batch = if cfg.main_queue_object { 1024 } else { 256 };
+        let dflt_batch = if object { 1024 } else { 256 };
         Settings {
             size,
             dequeue_batch,
@@ -227,16 +229,22 @@ pub struct Admitted {
 
 impl MainQueue {
     pub fn new(s: Settings) -> Arc<MainQueue> {
-        let q = Arc::new(MainQueue {
+        let q = MainQueue::new_unregistered(s);
+        let _ = MAIN.set(q.clone());
+        q
+    }
+
+    /// A queue with the main queue's rules that is not the main queue (a ruleset's own
+    /// queue, src/rsq/): impstats lists it under its own name.
+    pub fn new_unregistered(s: Settings) -> Arc<MainQueue> {
+        Arc::new(MainQueue {
             s,
             size: AtomicUsize::new(0),
             counters: Counters::default(),
             waiters: AtomicUsize::new(0),
             notify: tokio::sync::Notify::new(),
             closing: AtomicBool::new(false),
-        });
-        let _ = MAIN.set(q.clone());
-        q
+        })
     }
 
     /// Messages admitted and not yet run by the rules thread (impstats' `size`).
@@ -510,6 +518,38 @@ impl MainQueue {
 }
 
 impl MainQueue {
+    /// Admits one message of severity `sev` from a rules thread (`call` of a ruleset with its
+    /// own queue, src/rsq/: rsyslog's `submitMsg2` with `eFLOWCTL_NO_DELAY`): the discard
+    /// mark applies; a full queue makes the calling thread wait up to `timeoutEnqueue` (as
+    /// rsyslog's worker does), then the message is dropped. Returns whether it was admitted.
+    pub fn admit_one_blocking(&self, sev: u8) -> bool {
+        let mut a = Admitted::default();
+        let mut full = 0;
+        if self.s.discards(self.size(), sev) {
+            a.discarded_nf = 1;
+        } else if self.try_one() {
+            a.kept = 1;
+        } else {
+            full = 1;
+            let until = Instant::now() + self.s.timeout_enqueue;
+            let mut ok = false;
+            while !self.closing.load(Ordering::Relaxed) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(1));
+                if self.try_one() {
+                    ok = true;
+                    break;
+                }
+            }
+            if ok {
+                a.kept = 1;
+            } else {
+                a.discarded_full = 1;
+            }
+        }
+        self.account(1, &a, full);
+        a.kept == 1
+    }
+
     /// Waits until `ok(size)`, `until`, or shutdown.
     async fn wait(&self, until: Instant, ok: &(dyn Fn(usize) -> bool + Sync)) {
         self.waiters.fetch_add(1, Ordering::SeqCst);

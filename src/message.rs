@@ -119,6 +119,9 @@ pub struct Batch {
     /// Fired by the rules thread once every message of the batch went through its actions
     /// (src/completion.rs; imrelp acknowledges then). `None` for other inputs.
     pub done: Option<crate::completion::Completion>,
+    /// The `$.` variables of copies handed to a ruleset's own queue (src/rsq/), one per
+    /// message; empty for every other batch.
+    pub locals: Vec<Option<crate::json::Json>>,
 }
 
 impl Batch {
@@ -128,6 +131,7 @@ impl Batch {
             msgs: Vec::with_capacity(msgs),
             peers: Vec::new(),
             done: None,
+            locals: Vec::new(),
         }
     }
 
@@ -137,6 +141,7 @@ impl Batch {
         self.msgs.clear();
         self.peers.clear();
         self.done = None;
+        self.locals.clear();
     }
 
     pub fn len(&self) -> usize {

@@ -71,6 +71,23 @@ const MAIN_QUEUE: &[&str] = &[
     "queue.workerThreadMinimumMessages",
 ];
 
+/// ruleset() queue parameters honoured besides queue.type and queue.workerThreads="1"
+/// (src/rsq/, src/mainq.rs).
+const RULESET_QUEUE: &[&str] = &[
+    "queue.size",
+    "queue.dequeueBatchSize",
+    "queue.timeoutEnqueue",
+    "queue.timeoutShutdown",
+    "queue.discardMark",
+    "queue.discardSeverity",
+    "queue.lightDelayMark",
+    "queue.fullDelayMark",
+    // no effect without disk assistance or more workers, as for the main queue
+    "queue.highWatermark",
+    "queue.lowWatermark",
+    "queue.workerThreadMinimumMessages",
+];
+
 /// Module-level parameters honoured, per module.
 const MODULE_PARAMS: &[(&str, &[&str])] = &[
     (
@@ -166,9 +183,11 @@ const MODULE_PARAMS: &[(&str, &[&str])] = &[
     ),
     ("omfwd", &["template"]),
     // imrelp/omrelp (src/input/relp.rs, src/output/relp.rs): imrelp's `ruleset` is the
-    // default of its inputs (src/engine.rs); the TLS library choice is refused with TLS
-    ("imrelp", &["ruleset"]),
-    ("omrelp", &[]),
+    // default of its inputs (src/engine.rs); `tls.tlslib` gnutls/openssl both mean rustls
+    // (src/relp/tls.rs)
+    ("imrelp", &["ruleset", "tls.tlslib"]),
+    ("omrelp", &["tls.tlslib"]),
+    ("omkafka", &[]),
     (
         "omfile",
         &[
@@ -385,7 +404,17 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
     (
         "imrelp",
         &[
-            // src/input/relp.rs (TLS parameters stay refused)
+            // src/input/relp.rs; TLS: src/relp/tls.rs (which refuses tls.compression="on"
+            // and anonymous TLS; tls.priorityString and tls.tlsCfgCmd are refused by the
+            // config schema)
+            "tls",
+            "tls.authMode",
+            "tls.permittedPeer",
+            "tls.caCert",
+            "tls.myCert",
+            "tls.myPrivKey",
+            "tls.dhbits",
+            "tls.compression",
             "type",
             "port",
             "address",
@@ -402,9 +431,66 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
     ),
     ("omdiscard", &["type"]),
     (
+        "omkafka",
+        &[
+            // src/output/kafka.rs, kafka_producer.rs (only built with the `kafka` feature;
+            // without it the action is refused in src/output/kafka.rs)
+            "type",
+            "broker",
+            "topic",
+            "dynaTopic",
+            "key",
+            "dynaKey",
+            "partitions.auto",
+            "partitions.number",
+            "partitions.useFixed",
+            "confParam",
+            "topicConfParam",
+            "template",
+            "errorFile",
+            "statsFile",
+            "statsName",
+            "resubmitOnFailure",
+            "keepFailedMessages",
+            "failedMsgFile",
+            "closeTimeout",
+            // the action queue and its worker, as omfwd's (src/output/actq.rs)
+            "queue.type",
+            "queue.size",
+            "queue.dequeueBatchSize",
+            "queue.timeoutEnqueue",
+            "queue.timeoutShutdown",
+            "queue.discardMark",
+            "queue.discardSeverity",
+            "queue.workerThreads",
+            "queue.highWatermark",
+            "queue.lowWatermark",
+            "queue.timeoutActionCompletion",
+            // disk and disk-assisted queues (src/diskq/), as omfwd's
+            "queue.filename",
+            "queue.maxDiskSpace",
+            "queue.maxFileSize",
+            "queue.saveOnShutdown",
+            "queue.syncQueueFiles",
+            "queue.checkpointInterval",
+            "action.resumeRetryCount",
+            "action.resumeInterval",
+            "action.resumeIntervalMax",
+            "action.reportSuspension",
+            "action.reportSuspensionContinuation",
+        ],
+    ),
+    (
         "omrelp",
         &[
-            // src/output/relp.rs, relp_client.rs (TLS stays refused)
+            // src/output/relp.rs, relp_client.rs; TLS: src/relp/tls.rs (as imrelp)
+            "tls",
+            "tls.authMode",
+            "tls.permittedPeer",
+            "tls.caCert",
+            "tls.myCert",
+            "tls.myPrivKey",
+            "tls.compression",
             "type",
             "target",
             "port",
@@ -425,6 +511,13 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "queue.workerThreads",
             "queue.highWatermark",
             "queue.lowWatermark",
+            // disk and disk-assisted queues (src/diskq/), as omfwd's
+            "queue.filename",
+            "queue.maxDiskSpace",
+            "queue.maxFileSize",
+            "queue.saveOnShutdown",
+            "queue.syncQueueFiles",
+            "queue.checkpointInterval",
             "action.resumeRetryCount",
             "action.resumeInterval",
             "action.reportSuspension",
@@ -479,16 +572,25 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "queue.timeoutShutdown",
             "queue.discardMark",
             "queue.discardSeverity",
-            // one worker; other values are refused in src/output/actq.rs
+            // 1…64 with a LinkedList/FixedArray queue: one connection per worker
+            // (src/output/actq_pool.rs); other values are refused in src/output/actq.rs
             "queue.workerThreads",
-            // rsyslog 8.2302 uses the watermarks only in disk-assisted mode (queue.c), and
-            // queue.filename (disk assistance) is refused: no effect, as in rsyslog
+            // disk and disk-assisted queues (src/diskq/): the watermarks decide when a
+            // disk-assisted queue spills to disk (without queue.filename: no effect, as in
+            // rsyslog, whose queue.c uses them only in disk-assisted mode)
             "queue.highWatermark",
             "queue.lowWatermark",
+            "queue.filename",
+            "queue.maxDiskSpace",
+            "queue.maxFileSize",
+            "queue.saveOnShutdown",
+            "queue.syncQueueFiles",
+            "queue.checkpointInterval",
             "action.resumeRetryCount",
             "action.resumeInterval",
             "action.reportSuspension",
             // src/output/actq.rs
+            "conErrSkip",
             "action.resumeIntervalMax",
             "action.reportSuspensionContinuation",
             "queue.timeoutActionCompletion",
@@ -599,10 +701,11 @@ pub fn check(cfg: &Config) -> Result<(), String> {
             .iter()
             .filter(|s| !allowed(&["name", "parser"], s.name))
         {
-            // a ruleset queue in memory with one worker: its calls run on a copy of the
-            // message after the caller's rules (src/filter/exec.rs, `Rulesets::queued`)
-            let harmless = (s.name.eq_ignore_ascii_case("queue.type")
-                && matches!(&s.value, PValue::Str(t) if ["Direct", "LinkedList", "FixedArray"]
+            // a ruleset queue in memory with one worker: its own queue and rules thread
+            // (src/rsq/), with the main queue's rules (src/mainq.rs)
+            let harmless = allowed(RULESET_QUEUE, s.name)
+                || (s.name.eq_ignore_ascii_case("queue.type")
+                    && matches!(&s.value, PValue::Str(t) if ["Direct", "LinkedList", "FixedArray"]
                     .iter()
                     .any(|k| t.eq_ignore_ascii_case(k))))
                 || (s.name.eq_ignore_ascii_case("queue.workerThreads")
@@ -681,6 +784,27 @@ mod tests {
         ] {
             let e = start_check(&format!("{conf}*.* /tmp/y\n")).unwrap_err();
             assert!(e.starts_with(at), "{conf}: {e}");
+        }
+    }
+
+    /// A ruleset's own queue (src/rsq/) takes the main queue's in-memory parameters; disk
+    /// and several workers are refused.
+    #[test]
+    fn ruleset_queue_in_memory_starts_disk_and_workers_are_refused() {
+        start_check("ruleset(name=\"r\" queue.type=\"LinkedList\" queue.size=\"100\" queue.dequeueBatchSize=\"10\" queue.timeoutEnqueue=\"0\" queue.timeoutShutdown=\"100\" queue.discardMark=\"90\" queue.discardSeverity=\"5\" queue.workerThreads=\"1\") { action(type=\"omfile\" file=\"/tmp/r\") }\n*.* /tmp/x\n").unwrap();
+        for p in [
+            "queue.filename=\"q\"",
+            "queue.workerThreads=\"2\"",
+            "queue.type=\"Disk\"",
+        ] {
+            let e = start_check(&format!(
+                "ruleset(name=\"r\" {p}) {{ action(type=\"omfile\" file=\"/tmp/r\") }}\n*.* /tmp/x\n"
+            ))
+            .unwrap_err();
+            assert!(
+                e.starts_with("t.conf:1:") && e.contains("ruleset(name=\"r\")"),
+                "{p}: {e}"
+            );
         }
     }
 

@@ -61,6 +61,14 @@ enum Extra {
     Bytes(usize, String, Arc<AtomicU64>),
     /// An action queue, listed after `resource-usage` (rsyslog starts them later).
     Queue(String, Arc<QueueCounters>),
+    /// A module's own object (omkafka's `omkafka`): name, origin, counter names and values,
+    /// listed before the actions (rsyslog registers it when the module loads).
+    Named(
+        String,
+        &'static str,
+        &'static [&'static str],
+        Arc<[AtomicU64]>,
+    ),
 }
 
 /// Counters outputs register for themselves when they are built (before the registry).
@@ -82,6 +90,30 @@ pub fn register_queue(name: &str) -> Arc<QueueCounters> {
         e.push(Extra::Queue(format!("{name} queue"), c.clone()));
     }
     c
+}
+
+/// Rulesets' own queues (src/rsq/): the ruleset's name and its queue.
+type RulesetQueues = Vec<(String, Arc<crate::mainq::MainQueue>)>;
+static RULESET_QUEUES: std::sync::Mutex<RulesetQueues> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a ruleset's queue (impstats object named like the ruleset, origin
+/// `core.queue`, as queue.c names a queue's statsobj after the queue).
+pub fn register_ruleset_queue(name: &str, q: Arc<crate::mainq::MainQueue>) {
+    if let Ok(mut r) = RULESET_QUEUES.lock() {
+        r.push((name.to_string(), q));
+    }
+}
+
+/// Registers a module's own statistics object (see `Extra::Named`).
+pub fn register_named(
+    name: &str,
+    origin: &'static str,
+    names: &'static [&'static str],
+    values: Arc<[AtomicU64]>,
+) {
+    if let Ok(mut e) = EXTRA.lock() {
+        e.push(Extra::Named(name.to_string(), origin, names, values));
+    }
 }
 
 static STATS: OnceLock<Arc<Stats>> = OnceLock::new();
@@ -230,6 +262,16 @@ impl Stats {
         ];
         let extra = EXTRA.lock();
         let extra = extra.as_deref().map_or(&[][..], |e| &e[..]);
+        for x in extra {
+            if let Extra::Named(name, origin, names, values) = x {
+                let ctrs = names
+                    .iter()
+                    .zip(values.iter())
+                    .map(|(n, v)| (*n, take(v)))
+                    .collect();
+                out.push((name.clone(), origin.to_string(), ctrs));
+            }
+        }
         for (i, a) in self.actions.iter().enumerate() {
             for x in extra {
                 if let Extra::Bytes(n, name, c) = x {
@@ -277,6 +319,28 @@ impl Stats {
         }
         for o in out {
             emit(format_obj(o, json));
+        }
+        // rulesets' own queues (src/rsq/), started after the action queues and before
+        // the main queue (rsconf.c activate), named like their ruleset
+        if let Ok(rq) = RULESET_QUEUES.lock() {
+            for (name, q) in rq.iter() {
+                let c = &q.counters;
+                emit(format_obj(
+                    (
+                        name.clone(),
+                        "core.queue".into(),
+                        vec![
+                            ("size", q.size() as u64),
+                            ("enqueued", take(&c.enqueued)),
+                            ("full", take(&c.full)),
+                            ("discarded.full", take(&c.discarded_full)),
+                            ("discarded.nf", take(&c.discarded_nf)),
+                            ("maxqsize", c.maxqsize.load(Ordering::Relaxed)),
+                        ],
+                    ),
+                    json,
+                ));
+            }
         }
         // the main queue's counters (src/mainq.rs); size and maxqsize are not resettable
         // (CTR_FLAG_NONE in queue.c)

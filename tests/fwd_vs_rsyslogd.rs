@@ -691,11 +691,11 @@ fn disk_queue_and_worker_threads_are_refused_at_start() {
             "queue.type=\"LinkedList\" queue.filename=\"q\"",
             "queue.filename",
         ),
+        // several workers need a queue (src/output/actq_pool.rs)
         (
-            "queue.type=\"LinkedList\" queue.workerThreads=\"2\"",
+            "queue.type=\"Direct\" queue.workerThreads=\"2\"",
             "queue.workerThreads",
         ),
-        ("conErrSkip=\"2\"", "conErrSkip"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut d = start(

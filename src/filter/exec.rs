@@ -17,7 +17,9 @@ use crate::filter::value::{equal, order, Val};
 use crate::json::Json;
 use crate::message::MsgRef;
 use crate::template::posix_regex::{self, Flavor};
-use crate::template::props::{prop_id, prop_slice, write_prop, PropId};
+use crate::template::props::{
+    msg_programname, prop_id, prop_slice, write_prop, PropId, FACILITY_NAMES, SEVERITY_NAMES,
+};
 use crate::template::{RenderEnv, Template, Templates};
 use crate::vars::{VarRef, Vars};
 
@@ -98,7 +100,88 @@ pub enum Test {
     And(Box<Test>, Box<Test>),
     Or(Box<Test>, Box<Test>),
     Not(Box<Test>),
+    /// A string computed from a property without building a value (`field()`,
+    /// `substring()`, `tolower()`) against a constant string.
+    SrcStr(Box<StrSrc>, Box<StrTest>),
+    /// `strlen()` or `cnum()` of such a string against a constant number.
+    SrcNum(Box<NumSrc>, BinOp, i64),
+    /// A property string against a constant array.
+    SrcArr(Box<StrSrc>, BinOp, Vec<Vec<u8>>),
     Expr(Cond),
+}
+
+/// A string an `if` test computes from one message property with constant arguments,
+/// borrowed from the message (or the scratch buffer) instead of built as a value.
+#[derive(Debug)]
+pub enum StrSrc {
+    Prop(PropId),
+    Field(PropId, Val, i64),
+    Substring(PropId, i64, i64),
+    Tolower(PropId),
+}
+
+impl StrSrc {
+    fn from_cond(c: &Cond) -> Option<StrSrc> {
+        let konst = |c: &Cond| match c {
+            Cond::Num(n) => Some(Val::Num(*n)),
+            Cond::Neg(x) => match **x {
+                Cond::Num(n) => Some(Val::Num(n.wrapping_neg())),
+                _ => None,
+            },
+            Cond::Str(s) => Some(Val::Str(s.clone())),
+            _ => None,
+        };
+        Some(match c {
+            Cond::Prop(id) => StrSrc::Prop(*id),
+            Cond::Func(Func::Field, a) => match &a[..] {
+                [Cond::Prop(id), d, n] => StrSrc::Field(*id, konst(d)?, konst(n)?.to_num()),
+                _ => return None,
+            },
+            Cond::Func(Func::Substring, a) => match &a[..] {
+                [Cond::Prop(id), from, len] => {
+                    StrSrc::Substring(*id, konst(from)?.to_num(), konst(len)?.to_num())
+                }
+                _ => return None,
+            },
+            Cond::Func(Func::Tolower, a) => match &a[..] {
+                [Cond::Prop(id)] => StrSrc::Tolower(*id),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The string, as `eval` would produce it.
+    fn get<'c>(&self, cx: &'c mut Ctx<'_, '_>, vars: &Vars) -> &'c [u8] {
+        match self {
+            StrSrc::Prop(id) => cx.prop(vars, *id),
+            StrSrc::Field(id, d, n) => funcs::field_slice(cx.prop(vars, *id), d, *n),
+            StrSrc::Substring(id, from, len) => {
+                funcs::substring_slice(cx.prop(vars, *id), *from, *len)
+            }
+            StrSrc::Tolower(id) => {
+                let v = cx.render_prop(vars, *id);
+                v.make_ascii_lowercase();
+                v
+            }
+        }
+    }
+}
+
+/// A number an `if` test computes from a [`StrSrc`].
+#[derive(Debug)]
+pub enum NumSrc {
+    Strlen(StrSrc),
+    Cnum(StrSrc),
+}
+
+impl NumSrc {
+    fn get(&self, cx: &mut Ctx<'_, '_>, vars: &Vars) -> i64 {
+        match self {
+            NumSrc::Strlen(s) => s.get(cx, vars).len() as i64,
+            NumSrc::Cnum(s) => crate::filter::value::str2num(s.get(cx, vars)).0,
+        }
+    }
 }
 
 impl Test {
@@ -120,7 +203,47 @@ impl Test {
                     _ => Test::Expr(Cond::Func(Func::ReMatch(re), args)),
                 }
             }
+            Cond::Bin(op, l, r) => match Test::bin(op, &l, &r) {
+                Some(t) => t,
+                None => Test::Expr(Cond::Bin(op, l, r)),
+            },
             other => Test::Expr(other),
+        }
+    }
+
+    /// `l op r` for the shapes [`StrSrc`] and [`NumSrc`] cover, with the result `eval`
+    /// and `bin` give (a string compared with a string; two numbers compared).
+    fn bin(op: BinOp, l: &Cond, r: &Cond) -> Option<Test> {
+        use BinOp::*;
+        match r {
+            // `PROP op "x"` already is a `PropStr`; `contains_i` needs a changeable copy
+            Cond::Str(v)
+                if !matches!(l, Cond::Prop(_))
+                    && matches!(op, Eq | Ne | Contains | StartsWith | StartsWithI) =>
+            {
+                Some(Test::SrcStr(
+                    Box::new(StrSrc::from_cond(l)?),
+                    Box::new(StrTest::new(op, v.clone())),
+                ))
+            }
+            Cond::Num(k) if matches!(op, Eq | Ne | Lt | Le | Gt | Ge) => {
+                let src = match l {
+                    Cond::Func(Func::Strlen, a) if a.len() == 1 => {
+                        NumSrc::Strlen(StrSrc::from_cond(&a[0])?)
+                    }
+                    Cond::Func(Func::Cnum, a) if a.len() == 1 => {
+                        NumSrc::Cnum(StrSrc::from_cond(&a[0])?)
+                    }
+                    _ => return None,
+                };
+                Some(Test::SrcNum(Box::new(src), op, *k))
+            }
+            Cond::Array(items) => Some(Test::SrcArr(
+                Box::new(StrSrc::from_cond(l)?),
+                op,
+                items.clone(),
+            )),
+            _ => None,
         }
     }
 }
@@ -137,6 +260,19 @@ fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
         Test::And(a, b) => test(rs, a, cx, st) && test(rs, b, cx, st),
         Test::Or(a, b) => test(rs, a, cx, st) || test(rs, b, cx, st),
         Test::Not(a) => !test(rs, a, cx, st),
+        Test::SrcStr(src, t) => t.test_ro(src.get(cx, &st.vars)),
+        Test::SrcNum(src, op, k) => {
+            let x = src.get(cx, &st.vars);
+            match op {
+                BinOp::Eq => x == *k,
+                BinOp::Ne => x != *k,
+                BinOp::Lt => x < *k,
+                BinOp::Le => x <= *k,
+                BinOp::Gt => x > *k,
+                _ => x >= *k,
+            }
+        }
+        Test::SrcArr(src, op, items) => funcs::array_cmp(*op, src.get(cx, &st.vars), items),
         Test::Expr(c) => {
             let v = eval(rs, c, cx, st);
             let t = v.truthy();
@@ -258,6 +394,11 @@ pub struct State {
     /// Calls of rulesets that have their own queue, run after the calling message's rules:
     /// (ruleset, the message's variables when called).
     deferred: Vec<(usize, Option<Json>, Option<Json>)>,
+    /// Calls of queued rulesets are handed to their queues by the caller (src/rsq/,
+    /// `drain_deferred`) instead of running after the message's rules on this thread.
+    pub forward_queued: bool,
+    /// The `$.` variables the next message starts with (a copy from a `call`, src/rsq/).
+    pub preset_local: Option<Json>,
     /// String buffers of evaluated values, reused so that evaluation does not allocate.
     pool: Vec<Vec<u8>>,
     /// `reload_lookup_table` statements reached, done after the message's rules.
@@ -265,6 +406,14 @@ pub struct State {
 }
 
 impl State {
+    /// With `forward_queued`: hands each call of a queued ruleset the last message made
+    /// (ruleset, `$!` and `$.` variables at the call).
+    pub fn drain_deferred(&mut self, mut f: impl FnMut(usize, Option<Json>, Option<Json>)) {
+        for (r, msg, local) in self.deferred.drain(..) {
+            f(r, msg, local);
+        }
+    }
+
     fn buf(&mut self) -> Vec<u8> {
         self.pool.pop().unwrap_or_default()
     }
@@ -298,15 +447,51 @@ struct Ctx<'a, 'm> {
     m: MsgRef<'m>,
     env: &'a RenderEnv,
     scratch: &'a mut Vec<u8>,
+    /// `programname`, found once per message (the rules test it again and again).
+    progname: Option<&'m [u8]>,
 }
 
-impl Ctx<'_, '_> {
-    /// A property's value: borrowed from the message when it is stored as it renders, else
-    /// rendered into the scratch buffer.
+impl<'a, 'm> Ctx<'a, 'm> {
+    fn new(m: MsgRef<'m>, env: &'a RenderEnv, scratch: &'a mut Vec<u8>) -> Ctx<'a, 'm> {
+        Ctx {
+            m,
+            env,
+            scratch,
+            progname: None,
+        }
+    }
+
+    /// A property's value: borrowed from the message when it is stored as it renders (or a
+    /// constant name), else rendered into the scratch buffer.
     fn prop(&mut self, vars: &Vars, id: PropId) -> &[u8] {
+        match id {
+            PropId::ProgramName => return self.programname(),
+            // the names as `append_value` writes them
+            PropId::SyslogSeverityText => {
+                return match SEVERITY_NAMES.get(self.m.m.severity as usize) {
+                    Some(n) => n.as_bytes(),
+                    None => b"invld",
+                }
+            }
+            PropId::SyslogFacilityText => {
+                return FACILITY_NAMES[(self.m.m.facility as usize).min(24)].as_bytes()
+            }
+            _ => {}
+        }
         match prop_slice(self.m, id, self.env) {
             Some(v) => v,
             None => self.render_prop(vars, id),
+        }
+    }
+
+    fn programname(&mut self) -> &'m [u8] {
+        match self.progname {
+            Some(p) => p,
+            None => {
+                let p = msg_programname(self.m, self.env.permit_slash_in_programname);
+                self.progname = Some(p);
+                p
+            }
         }
     }
 
@@ -351,9 +536,16 @@ impl Rulesets {
             .rulesets
             .iter()
             .map(|r| {
-                r.params
+                // rsyslog gives a ruleset a queue when any queue parameter is set
+                // (ruleset.c `queueCnfParamsSet`); a Direct one runs in the caller
+                r.params.0.iter().any(|s| {
+                    s.name
+                        .get(..6)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("queue."))
+                }) && !r
+                    .params
                     .str("queue.type")
-                    .is_some_and(|t| !t.eq_ignore_ascii_case("direct"))
+                    .is_some_and(|t| t.eq_ignore_ascii_case("direct"))
             })
             .collect();
         Ok(Rulesets {
@@ -380,9 +572,16 @@ impl Rulesets {
         act: &mut impl FnMut(usize, MsgRef<'_>, bool) -> Option<bool>,
     ) {
         st.vars.begin_message(m.m.json.as_deref());
-        let mut cx = Ctx { m, env, scratch };
+        if let Some(l) = st.preset_local.take() {
+            st.vars.local = Some(l);
+        }
+        let mut cx = Ctx::new(m, env, scratch);
         if let Some(body) = self.bodies.get(rs) {
             let _ = exec(self, body, &mut cx, st, act, 0);
+        }
+        if st.forward_queued {
+            // src/rsq/ takes the calls (drain_deferred)
+            return self.reload_tables(st);
         }
         // a queued ruleset works on its own copy of the message (rsyslog's MsgDup + its
         // queue): its `stop` and its variable changes do not reach the caller
@@ -397,6 +596,11 @@ impl Rulesets {
             i += 1;
         }
         st.deferred.clear();
+        self.reload_tables(st);
+    }
+
+    /// `reload_lookup_table` statements reached by the message.
+    fn reload_tables(&mut self, st: &mut State) {
         for (t, stub) in std::mem::take(&mut st.reloads) {
             if let Err(e) = self.lookups.reload_with_stub(t, stub.as_deref()) {
                 crate::engine::report_error(e.to_string());
@@ -897,7 +1101,14 @@ fn pri_only(c: &Cond, reads: &mut bool) -> bool {
 fn fold(c: Cond) -> Cond {
     let mut reads = false;
     if !pri_only(&c, &mut reads) {
-        return c;
+        // `and`, `or` and `not` use only the truth of their operands: fold those parts
+        return match c {
+            Cond::Bin(op @ (BinOp::And | BinOp::Or), l, r) => {
+                Cond::Bin(op, Box::new(fold(*l)), Box::new(fold(*r)))
+            }
+            Cond::Not(x) => Cond::Not(Box::new(fold(*x))),
+            other => other,
+        };
     }
     let rs = Rulesets {
         names: Vec::new(),
@@ -917,11 +1128,7 @@ fn fold(c: Cond) -> Cond {
                 severity: sev,
                 ..Default::default()
             });
-            let mut cx = Ctx {
-                m: b.get(0),
-                env: &env,
-                scratch: &mut scratch,
-            };
+            let mut cx = Ctx::new(b.get(0), &env, &mut scratch);
             if eval(&rs, &c, &mut cx, &mut st).truthy() {
                 *bits |= 1 << sev;
             }
@@ -1126,7 +1333,8 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
             let s = next().into_bytes();
             let start = next().to_num();
             let len = next().to_num();
-            let r = funcs::substring(&s, start, len);
+            let mut r = st.buf();
+            r.extend_from_slice(funcs::substring_slice(&s, start, len));
             st.give(Val::Str(s));
             Val::Str(r)
         }
@@ -1367,6 +1575,96 @@ mod tests {
             first_if("if $msg contains 'x' then /tmp/x\n"),
             Test::PropStr(PropId::Msg, _)
         ));
+    }
+
+    /// The specialised tests (`SrcStr`, `SrcNum`, `SrcArr`, masks inside and/or/not) give
+    /// what the general evaluation of the same expression gives, message by message.
+    #[test]
+    fn specialised_tests_agree_with_eval() {
+        use crate::config::model::Statement;
+        use crate::parse::{now_local, push_message, InputFlags, ParseOptions, Received};
+        let conds = [
+            "field($msg, 32, 3) == 'reject:'",
+            "field($msg, 32, 9) != 'x'",
+            "field($msg, ':', 2) startswith ' 554'",
+            "substring($msg, 1, 5) == 'level' and $syslogseverity < 4",
+            "substring($hostname, 0, 2) == 'db' and $syslogseverity <= 4",
+            "substring($msg, 50, -3) contains 'o'",
+            "tolower($hostname) startswith 'web' and $syslogfacility-text == 'local7'",
+            "tolower($programname) == 'cron' and $syslogseverity > 5",
+            "strlen($msg) > 40",
+            "strlen(field($msg, 32, 2)) == 4",
+            "cnum(field($msg, 32, 8)) >= 500",
+            "cnum($procid) < 100",
+            "$hostname == ['db01', 'DB02'] and $msg contains 'connection'",
+            "$programname != ['sshd', 'cron']",
+            "not ($syslogseverity >= 5) and $hostname startswith 'web'",
+            "$syslogseverity-text == 'warning' or $syslogfacility-text == 'cron'",
+        ];
+        let lines = [
+            "<22>Nov 23 18:00:00 db01 postfix/smtpd[24368]: NOQUEUE: reject: RCPT from x: 554 5.7.1 connection",
+            "<190>Nov 23 18:00:01 WEB03 nginx[23469]: 10.0.0.1 - - \"GET / HTTP/1.1\" 503 700",
+            "<75>Nov 23 18:00:02 db02 CRON[12]: (root) CMD (/bin/true)",
+            "<131>Nov 23 18:00:03 web01 app: level=ERROR something failed connection",
+            "<14>1 2026-11-23T18:00:00Z DB02 appname 4242 ID1 - a RFC 5424 message body",
+            "<7>x",
+        ];
+        let now = now_local();
+        let rx = Received {
+            peer: 0,
+            input: 0,
+            time: now.0,
+            unix: now.1,
+        };
+        let mut b = crate::message::Batch::default();
+        b.peers.push(Default::default());
+        for l in lines {
+            push_message(
+                &mut b,
+                l.as_bytes(),
+                &rx,
+                &InputFlags::default(),
+                &ParseOptions::default(),
+            );
+        }
+        let names: Vec<String> = Vec::new();
+        let lookups = LookupTables::default();
+        let c = Compiler {
+            names: &names,
+            templates: None,
+            lookups: &lookups,
+        };
+        let rs = Rulesets {
+            names: Vec::new(),
+            bodies: Vec::new(),
+            lookups: LookupTables::default(),
+            queued: Vec::new(),
+        };
+        let env = RenderEnv::default();
+        let mut st = State::default();
+        let mut scratch = Vec::new();
+        let mut special = 0;
+        for text in conds {
+            let cfg =
+                crate::config::load_text("t.conf", &format!("if {text} then /tmp/x\n")).config;
+            let Some(Statement::If { cond, .. }) = cfg.rulesets[0].body.first() else {
+                panic!("{text}: not an if");
+            };
+            let fast = Test::from_cond(fold(c.expr(cond).unwrap()));
+            special += !matches!(fast, Test::Expr(_)) as usize;
+            let slow = Test::Expr(c.expr(cond).unwrap());
+            for (i, line) in lines.iter().enumerate().take(b.len()) {
+                let mut cx = Ctx::new(b.get(i), &env, &mut scratch);
+                let want = test(&rs, &slow, &mut cx, &mut st);
+                let mut cx = Ctx::new(b.get(i), &env, &mut scratch);
+                assert_eq!(test(&rs, &fast, &mut cx, &mut st), want, "{text} on {line}");
+            }
+        }
+        assert_eq!(
+            special,
+            conds.len(),
+            "every condition has a specialised form"
+        );
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub fn field(s: &[u8], delim: &Val, n: i64) -> Vec<u8> {
 
 /// [`field`] appending to `out`.
 pub fn field_into(s: &[u8], delim: &Val, n: i64, out: &mut Vec<u8>) {
+    out.extend_from_slice(field_slice(s, delim, n));
+}
+
+/// [`field`] borrowed from `s` (or the constant "not found" text): no copy.
+pub fn field_slice<'a>(s: &'a [u8], delim: &Val, n: i64) -> &'a [u8] {
     // rsyslog scans the value as a C string.
     let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
     let found: Option<&[u8]> = match delim {
@@ -58,10 +63,7 @@ pub fn field_into(s: &[u8], delim: &Val, n: i64, out: &mut Vec<u8>) {
             }
         }
     };
-    match found {
-        Some(f) => out.extend_from_slice(f),
-        None => out.extend_from_slice(b"***FIELD NOT FOUND***"),
-    }
+    found.unwrap_or(b"***FIELD NOT FOUND***")
 }
 
 pub fn ipv42num(s: &[u8]) -> i64 {
@@ -165,6 +167,11 @@ pub fn bre_to_ere(bre: &str) -> String {
 
 /// `substring(str, start, len)`; a negative `len` counts from the end.
 pub fn substring(s: &[u8], start: i64, sub: i64) -> Vec<u8> {
+    substring_slice(s, start, sub).to_vec()
+}
+
+/// [`substring`] borrowed from `s`: no copy.
+pub fn substring_slice(s: &[u8], start: i64, sub: i64) -> &[u8] {
     let len = s.len() as i64;
     let (mut start, mut sub) = (start, sub);
     if start >= len {
@@ -177,9 +184,7 @@ pub fn substring(s: &[u8], start: i64, sub: i64) -> Vec<u8> {
         sub = sub.min(len - start);
     }
     let start = start.max(0) as usize;
-    s.get(start..start + sub.max(0) as usize)
-        .unwrap_or(&[])
-        .to_vec()
+    s.get(start..start + sub.max(0) as usize).unwrap_or(&[])
 }
 
 /// `ltrim` / `rtrim`: spaces only, on the value read as a C string.

@@ -5,10 +5,20 @@
 //! only put the message into its in-memory main queue), a message is acknowledged only once
 //! it is durable: each batch of a session carries a completion notice (src/completion.rs)
 //! that the rules thread fires after every action ended that batch (written by omfile, or
-//! handed to an action queue). A message the main queue had to drop is never acknowledged:
-//! the session is closed instead, and the client (librelp) sends everything unacknowledged
-//! again on its next session. A full queue stops the session's reads (back-pressure); the
-//! client's window bounds what it has in flight.
+//! handed to an action queue). A message the main queue had to drop, or that an action lost
+//! (omfile's write or open failed, an action queue had no room: `Output::lost_total` grew), is
+//! never acknowledged: the session is closed instead, and the client (librelp) sends
+//! everything unacknowledged again on its next session. (An error `rsp` would not do:
+//! librelp's client drops a message answered with an error from its unacknowledged list and
+//! never sends it again.) omfile with `flushOnTXEnd="off"` writes later, at its flush
+//! interval: its messages are acknowledged when buffered; a suspended Direct action gives
+//! messages up as its retry settings say, which does not hold back the acknowledgement (use
+//! `action.resumeRetryCount="-1"` with a queue for "nothing lost"). A full main queue stops
+//! the session's reads (back-pressure); the client's window bounds what it has in flight.
+//!
+//! `tls="on"` (src/relp/tls.rs): the session runs over rustls with the auth modes of
+//! librelp; a peer whose certificate the mode refuses gets no session, and the refusal is one
+//! error line naming it.
 //!
 //! Protocol errors are librelp's: an invalid frame, a transaction number out of sequence, an
 //! unknown command or an oversize frame with `oversizeMode="abort"` end the session with the
@@ -17,7 +27,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +60,8 @@ pub struct Relp {
     oversize: Oversize,
     flow: crate::mainq::Flow,
     keepalive: Option<(u32, u32, u32)>,
+    /// `tls="on"`: the handshake's config and the auth mode (src/relp/tls.rs).
+    tls: Option<super::tcp::TlsListener>,
 }
 
 fn int(p: &crate::config::model::Params, n: &str) -> Option<i64> {
@@ -110,7 +122,21 @@ pub fn plan(i: &Input, cfg: &Config) -> Result<Relp, String> {
             k("keepAlive.interval"),
         )
     });
+    let module = cfg.module(i.module).map(|m| &m.params);
+    crate::relp::tls::check_tlslib(module.and_then(|m| m.str("tls.tlslib")), "imrelp")
+        .map_err(|e| format!("{}: error: {e}", i.loc))?;
+    let tls = match crate::relp::tls::settings(p, &i.loc).map_err(bad)? {
+        Some(ts) => {
+            let (c, warnings) = crate::tls::setup::server_config(&ts)?;
+            for w in warnings {
+                crate::engine::report_warning(w);
+            }
+            Some(super::tcp::TlsListener::new(c, ts.auth))
+        }
+        None => None,
+    };
     Ok(Relp {
+        tls,
         name: p.str("name").unwrap_or("imrelp").to_string(),
         address: p.str("address").unwrap_or("").to_string(),
         port,
@@ -195,7 +221,20 @@ async fn serve(listener: TcpListener, s: Relp, ctx: Ctx) {
                     }
                 }
                 let (ctx2, s2) = (ctx.clone(), s.clone());
-                conns.spawn(async move { session(stream, addr, &s2, &ctx2).await });
+                conns.spawn(async move {
+                    match &s2.tls {
+                        None => {
+                            let (r, w) = stream.into_split();
+                            session(r, w, addr, &s2, &ctx2).await
+                        }
+                        Some(t) => {
+                            if let Some(tls) = tls_accept(t, stream, addr, &s2, &ctx2).await {
+                                let (r, w) = tokio::io::split(tls);
+                                session(r, w, addr, &s2, &ctx2).await
+                            }
+                        }
+                    }
+                });
             }
         }
     }
@@ -214,7 +253,76 @@ enum Reply {
 /// Why a session ends early.
 struct Abort(String);
 
-async fn session(stream: TcpStream, addr: SocketAddr, s: &Relp, ctx: &Ctx) {
+/// `ip:port` of a peer, IPv6 in brackets.
+fn who(addr: SocketAddr) -> String {
+    match addr.ip().to_canonical() {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]:{}", addr.port()),
+        v4 => format!("{v4}:{}", addr.port()),
+    }
+}
+
+/// The server side of the TLS handshake under `HANDSHAKE_TIMEOUT`; a failure (the peer's
+/// certificate refused by the auth mode, a plain client, a timeout) is one line naming the
+/// peer. A peer that closes before sending a byte (a port probe) is not reported.
+async fn tls_accept(
+    t: &super::tcp::TlsListener,
+    stream: TcpStream,
+    addr: SocketAddr,
+    s: &Relp,
+    ctx: &Ctx,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let what = format!(
+        "imrelp[{}]: TLS handshake with {} failed (server, {})",
+        s.port,
+        who(addr),
+        t.auth.as_str()
+    );
+    let hs = async {
+        let mut b = [0u8; 1];
+        match stream.peek(&mut b).await {
+            Ok(0) => return Err(None),
+            // a TLS connection starts with a handshake record (content type 22)
+            Ok(_) if b[0] != 0x16 => {
+                return Err(Some(format!(
+                    "plain (non-TLS) client on a TLS listener (first byte 0x{:02x})",
+                    b[0]
+                )))
+            }
+            Ok(_) => {}
+            Err(e) => return Err(Some(e.to_string())),
+        }
+        t.acceptor
+            .accept(stream)
+            .await
+            .map_err(|e| Some(crate::tls::reason::describe_io(&e)))
+    };
+    let mut shutdown = ctx.shutdown.clone();
+    let r = tokio::select! {
+        _ = shutdown.changed() => Err(None),
+        r = tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, hs) => match r {
+            Ok(r) => r,
+            Err(_) => Err(Some(format!(
+                "handshake timeout: not completed within {} s",
+                crate::tls::HANDSHAKE_TIMEOUT.as_secs()
+            ))),
+        },
+    };
+    match r {
+        Ok(tls) => Some(tls),
+        Err(Some(why)) => {
+            ctx.notices
+                .error(format!("{what}: {why} - connection closed"));
+            None
+        }
+        Err(None) => None,
+    }
+}
+
+async fn session<R, W>(mut rd: R, wr: W, addr: SocketAddr, s: &Relp, ctx: &Ctx)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let ip = addr.ip().to_canonical();
     let host = match ctx.dns.cached(ip) {
         Some(h) => h,
@@ -230,11 +338,7 @@ async fn session(stream: TcpStream, addr: SocketAddr, s: &Relp, ctx: &Ctx) {
         ip: Arc::from(ip.to_string()),
         port: Arc::from(addr.port().to_string()),
     };
-    let who = match ip {
-        std::net::IpAddr::V6(v6) => format!("[{v6}]:{}", addr.port()),
-        v4 => format!("{v4}:{}", addr.port()),
-    };
-    let (mut rd, wr) = stream.into_split();
+    let who = who(addr);
     let (rtx, rrx) = mpsc::unbounded_channel::<Reply>();
     let window = Arc::new(tokio::sync::Semaphore::new(SESSION_WINDOW));
     let label = format!("imrelp[{}]: session from {who}", s.port);
@@ -631,8 +735,8 @@ impl crate::mainq::Handoff for Hand<'_> {
 }
 
 /// Sends a session's replies in order: acknowledgements once their batch is durable.
-async fn write_replies(
-    mut wr: tokio::net::tcp::OwnedWriteHalf,
+async fn write_replies<W: AsyncWrite + Unpin>(
+    mut wr: W,
     mut rx: mpsc::UnboundedReceiver<Reply>,
     label: String,
     notices: crate::engine::Notices,
@@ -645,7 +749,7 @@ async fn write_replies(
             Reply::Acks(done, txnrs) => {
                 if !matches!(done.await, Ok(true)) {
                     notices.warning(format!(
-                        "{label}: {} messages could not be processed and are not acknowledged - session closed, the client sends them again",
+                        "{label}: {} messages were not written or queued by every action and are not acknowledged - session closed, the client sends them again",
                         txnrs.len()
                     ));
                     break;

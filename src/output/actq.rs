@@ -47,6 +47,10 @@ use std::time::{Duration, Instant};
 
 use crate::config::model::{Action, PValue, Params};
 
+/// The disk part's side of the queue (a child module, so it sees the queue's state).
+#[path = "../diskq/actq_hook.rs"]
+mod disk_hook;
+
 /// What a queue worker sends through.
 pub trait Transport: Send + 'static {
     /// Sends `msgs` in order. On error: how many of them were sent completely, and why.
@@ -99,6 +103,12 @@ pub struct QueueSettings {
     /// `queue.timeoutActionCompletion` (default 1000 ms): how long shutdown waits for the
     /// batch the worker has in hand once `timeoutShutdown` has passed.
     pub timeout_action_completion: Duration,
+    /// omfwd's `conErrSkip`: of the send-error lines only every n-th is written
+    /// (`con_err_report`); 0 and 1 write all.
+    pub con_err_skip: u64,
+    /// The disk part (`queue.type="Disk"`, or disk-assisted with `queue.filename`;
+    /// src/diskq/action.rs).
+    pub disk: Option<crate::diskq::action::DiskMode>,
 }
 
 /// Hand-off size of a Direct action.
@@ -145,7 +155,7 @@ impl QueueSettings {
         let p = &a.params;
         let kind = match p.str("queue.type").map(str::to_ascii_lowercase).as_deref() {
             None | Some("direct") => QueueKind::Direct,
-            Some("linkedlist") | Some("fixedarray") => QueueKind::Memory,
+            Some("linkedlist") | Some("fixedarray") | Some("disk") => QueueKind::Memory,
             Some(other) => {
                 return Err(format!(
                     "queue.type \"{other}\" is not implemented by the oxsyslogd runtime yet (in-memory queues only: Direct, LinkedList, FixedArray); refusing to start rather than lose its promise"
@@ -160,8 +170,15 @@ impl QueueSettings {
             .filter(|n| *n > 0)
             .unwrap_or(128) as usize;
         let ms = |n: &str, d: i64| Duration::from_millis(int(p, n).unwrap_or(d).max(0) as u64);
+        // several workers: omfwd sends each batch through as many connections
+        // (src/output/actq_pool.rs); other modules and Direct queues have one
         if let Some(n) = int(p, "queue.workerThreads").filter(|n| *n != 1) {
-            return Err(format!("queue.workerThreads=\"{n}\" is not implemented by the oxsyslogd runtime yet (one worker per action queue); refusing to start"));
+            let pooled = module == "builtin:omfwd"
+                && kind == QueueKind::Memory
+                && (2..=super::actq_pool::MAX_WORKERS).contains(&n);
+            if !pooled {
+                return Err(format!("queue.workerThreads=\"{n}\" is not implemented by the oxsyslogd runtime for this action (omfwd with a LinkedList/FixedArray queue takes 1 to {}; other actions and Direct queues have one worker); refusing to start", super::actq_pool::MAX_WORKERS));
+            }
         }
         let discard_mark = match int(p, "queue.discardMark") {
             Some(n) if n >= 1 && (n as usize) <= size => n as usize,
@@ -212,6 +229,16 @@ impl QueueSettings {
                 _ => report_continuation_default,
             },
             timeout_action_completion: ms("queue.timeoutActionCompletion", 1000),
+            con_err_skip: int(p, "conErrSkip").unwrap_or(0).max(0) as u64,
+            disk: match kind {
+                QueueKind::Direct => None,
+                QueueKind::Memory => crate::diskq::action::DiskMode::from_params(
+                    p,
+                    p.str("queue.type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("disk")),
+                    size,
+                )?,
+            },
         })
     }
 }
@@ -233,6 +260,8 @@ struct Inner {
     /// The rules thread waited `timeoutEnqueue` for room in vain; it does not wait again
     /// until the worker takes messages.
     stuck: bool,
+    /// The disk part (src/diskq/), if any.
+    disk: Option<crate::diskq::DiskQueue>,
 }
 
 /// State shared between the rules thread and the worker.
@@ -266,7 +295,7 @@ impl Shared {
     /// Publishes the queue's size (waiting and in the worker's hands).
     fn publish_size(&self, g: &Inner) {
         self.count(|c| {
-            let n = (g.msgs.len() + g.in_flight) as u64;
+            let n = (g.msgs.len() + g.in_flight) as u64 + g.disk.as_ref().map_or(0, |d| d.unread());
             c.size.store(n, Ordering::Relaxed);
             c.maxqsize.fetch_max(n, Ordering::Relaxed);
         });
@@ -284,6 +313,10 @@ pub struct ActionQueue {
 impl ActionQueue {
     /// Starts the worker.
     pub fn start(settings: QueueSettings, transport: Box<dyn Transport>) -> Result<Self, String> {
+        let disk = match &settings.disk {
+            Some(d) => Some(d.open(&settings.name)?),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 msgs: VecDeque::with_capacity(settings.size.min(4096)),
@@ -292,6 +325,7 @@ impl ActionQueue {
                 stop: false,
                 full_reported: false,
                 stuck: false,
+                disk,
             }),
             work: Condvar::new(),
             room: Condvar::new(),
@@ -343,10 +377,14 @@ impl ActionQueue {
     }
 
     /// Hands one batch's messages to the worker (see the module notes for a full queue).
-    pub fn enqueue(&mut self, msgs: &mut Vec<(u8, Vec<u8>)>) {
+    /// Returns how many were dropped for want of room (not those of a suspended Direct
+    /// action, which its retry settings give up, nor discardMark's): imrelp does not
+    /// acknowledge a batch that lost messages (src/engine.rs, `Output::lost_total`).
+    pub fn enqueue(&mut self, msgs: &mut Vec<(u8, Vec<u8>)>) -> u64 {
         if msgs.is_empty() {
-            return;
+            return 0;
         }
+        let mut full_drops = 0u64;
         let sh = &*self.shared;
         let direct = self.settings.kind == QueueKind::Direct;
         let mut g = sh.lock();
@@ -361,6 +399,15 @@ impl ActionQueue {
                 sh.count(|c| {
                     c.discarded_nf.fetch_add(1, Ordering::Relaxed);
                 });
+                continue;
+            }
+            if let Some(dm) = &self.settings.disk {
+                // a message that does not fit is counted in discarded.full there
+                let (kept, g2) = disk_hook::enqueue(sh, dm, &self.settings, g, m);
+                g = g2;
+                if !kept {
+                    full_drops += 1;
+                }
                 continue;
             }
             let mut keep = true;
@@ -401,6 +448,9 @@ impl ActionQueue {
             } else {
                 discarded += 1;
             }
+            if !keep {
+                full_drops += 1;
+            }
             if !keep && !g.full_reported {
                 g.full_reported = true;
                 crate::engine::report_error(format!(
@@ -409,12 +459,22 @@ impl ActionQueue {
                 ));
             }
         }
+        // records lost to a failed disk write (counted in discarded.full there)
+        full_drops += disk_hook::flush(sh, &self.settings, &mut g);
         sh.publish_size(&g);
         drop(g);
         sh.work.notify_one();
         if discarded > 0 {
             sh.failed.fetch_add(discarded, Ordering::Relaxed);
         }
+        full_drops
+    }
+
+    /// Messages discarded or failed since the start (never reset). (Includes what a suspended
+    /// Direct action gave up and failures of the worker after retries, counted as they
+    /// happen; for "did this batch lose messages" use `enqueue`'s result.)
+    pub fn failed_total(&self) -> u64 {
+        self.shared.failed.load(Ordering::Relaxed)
     }
 
     /// Messages discarded or failed since the last call.
@@ -454,7 +514,8 @@ impl ActionQueue {
                 let _ = w.join();
             }
         }
-        let g = sh.lock();
+        let mut g = sh.lock();
+        disk_hook::save_on_shutdown(&self.settings, &mut g);
         let lost = (g.msgs.len() + g.in_flight) as u64;
         if lost > 0 {
             crate::engine::report_error(format!(
@@ -466,6 +527,25 @@ impl ActionQueue {
         }
         lost
     }
+}
+
+/// omfwd's `conErrSkip` (omfwd.c): with `skip` > 1 only every `skip`-th send-error line is
+/// written, counted across all actions as rsyslog's static counter. `Some(note)` when this one
+/// is written (the note says how many follow unwritten); connect errors are never skipped.
+fn con_err_report(skip: u64) -> Option<String> {
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    if skip <= 1 {
+        return Some(String::new());
+    }
+    COUNT
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(skip)
+        .then(|| {
+            format!(
+                "; the next {} connection error messages will be skipped",
+                skip - 1
+            )
+        })
 }
 
 struct Worker {
@@ -548,6 +628,7 @@ impl Worker {
 
     fn run(&mut self) {
         let mut batch: Vec<Vec<u8>> = Vec::with_capacity(self.s.batch);
+        let mut from_disk;
         loop {
             {
                 let mut g = self.shared.lock();
@@ -555,7 +636,7 @@ impl Worker {
                     if self.must_stop(&g) {
                         return;
                     }
-                    if !g.msgs.is_empty() {
+                    if !g.msgs.is_empty() || g.disk.as_ref().is_some_and(|d| d.unread() > 0) {
                         break;
                     }
                     if g.closing {
@@ -589,9 +670,18 @@ impl Worker {
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
                 }
+                // memory first; the disk part holds the newer messages (src/diskq/action.rs)
+                from_disk = g.msgs.is_empty();
+                if from_disk {
+                    disk_hook::take(&self.shared, &mut g, self.s.batch, &mut batch);
+                    if self.s.ratelimit_interval > 0 {
+                        let (s, rl, t) = (&self.s, &mut self.rl, &*self.t);
+                        batch.retain(|_| Self::within_ratelimit(s, rl, t));
+                    }
+                }
                 // queue.discardMark/discardSeverity apply again when messages are taken
                 let mut nf = 0;
-                while batch.len() < self.s.batch {
+                while !from_disk && batch.len() < self.s.batch {
                     let size = g.msgs.len();
                     let Some((sev, m)) = g.msgs.pop_front() else {
                         break;
@@ -618,6 +708,7 @@ impl Worker {
             // deliver() clears in_flight when it is done with the batch; a batch it gave up
             // at shutdown stays counted there
             self.deliver(&batch);
+            disk_hook::after_deliver(&self.s, &self.shared, from_disk, &batch);
             batch.clear();
         }
     }
@@ -654,12 +745,14 @@ impl Worker {
                         self.t.close();
                         if !self.in_outage {
                             self.in_outage = true;
-                            crate::engine::report_error(format!(
-                                "{}: error forwarding to {}: {e}; action '{}' retries",
-                                self.s.module.trim_start_matches("builtin:"),
-                                self.t.describe(),
-                                self.s.name
-                            ));
+                            if let Some(note) = con_err_report(self.s.con_err_skip) {
+                                crate::engine::report_error(format!(
+                                    "{}: error forwarding to {}: {e}; action '{}' retries{note}",
+                                    self.s.module.trim_start_matches("builtin:"),
+                                    self.t.describe(),
+                                    self.s.name
+                                ));
+                            }
                         }
                         self.set_state(RETRY);
                     }
@@ -809,6 +902,8 @@ mod tests {
             resume_interval_max: Duration::from_secs(1800),
             report_continuation: false,
             timeout_action_completion: Duration::from_secs(1),
+            disk: None,
+            con_err_skip: 0,
         }
     }
 
@@ -935,6 +1030,8 @@ mod discard_tests {
             resume_interval_max: Duration::from_secs(1800),
             report_continuation: false,
             timeout_action_completion: Duration::from_secs(1),
+            disk: None,
+            con_err_skip: 0,
         };
         assert!(!s.discards(79, 7));
         assert!(s.discards(80, 5) && s.discards(99, 7));

@@ -232,6 +232,10 @@ impl Output for DynaFileOutput {
         self.cache.clear();
     }
 
+    fn lost_total(&self) -> u64 {
+        self.lost_total
+    }
+
     fn take_failed(&mut self) -> u64 {
         let n = self.lost_total - self.failed_reported;
         self.failed_reported = self.lost_total;

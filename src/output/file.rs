@@ -343,6 +343,10 @@ impl Output for FileOutput {
         self.file = None;
     }
 
+    fn lost_total(&self) -> u64 {
+        self.lost_total
+    }
+
     fn take_failed(&mut self) -> u64 {
         let n = self.lost_total - self.failed_reported;
         self.failed_reported = self.lost_total;

@@ -76,6 +76,9 @@ impl FwdOutput {
             max_msg,
             bytes,
         };
+        // queue.workerThreads: one connection per worker (src/output/actq_pool.rs; the
+        // action queue refuses counts it does not take)
+        let workers = int(a, "queue.workerThreads").unwrap_or(1).clamp(1, 64) as usize;
         let transport: Box<dyn super::actq::Transport> = if tcp {
             // rsyslog binds a TCP connection to `device` too; here only UDP sockets are
             if p.contains("device") {
@@ -121,17 +124,22 @@ impl FwdOutput {
                 }
                 None => None,
             };
-            Box::new(Tcp::new(target.clone(), framing, options).with_tls(tls))
+            super::actq_pool::Pool::of(workers, || {
+                Box::new(Tcp::new(target.clone(), framing, options).with_tls(tls.clone()))
+            })
         } else {
             let delay = int(a, "udp.sendDelay").unwrap_or(0).max(0) as u64;
-            Box::new(
-                Udp::new(
-                    target.clone(),
-                    rebind,
-                    std::time::Duration::from_micros(delay),
+            let udp = udp_options(a)?;
+            super::actq_pool::Pool::of(workers, || {
+                Box::new(
+                    Udp::new(
+                        target.clone(),
+                        rebind,
+                        std::time::Duration::from_micros(delay),
+                    )
+                    .with_options(udp.clone()),
                 )
-                .with_options(udp_options(a)?),
-            )
+            })
         };
         let module_tpl = cfg.module("omfwd").and_then(|m| m.params.str("template"));
         let tname = p

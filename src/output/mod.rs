@@ -2,6 +2,7 @@
 //! whole batch at once.
 
 pub mod actq;
+pub mod actq_pool;
 pub mod audit;
 pub mod dynafile;
 pub mod file;
@@ -9,6 +10,10 @@ pub mod fwd;
 pub mod fwd_net;
 pub mod fwd_tls;
 pub mod gate;
+pub mod kafka;
+pub mod kafka_files;
+#[cfg(feature = "kafka")]
+pub mod kafka_producer;
 pub mod pipe;
 pub mod prog;
 pub mod queued;
@@ -46,6 +51,13 @@ pub trait Output: Send {
     /// `resumed`).
     fn take_suspensions(&mut self) -> [u64; 3] {
         [0; 3]
+    }
+    /// Messages lost so far, never reset (written nowhere: a failed write, a full action
+    /// queue). The rules thread compares it before and after a batch that carries a
+    /// completion notice; a grown count fails the notice, so imrelp does not acknowledge
+    /// (src/completion.rs).
+    fn lost_total(&self) -> u64 {
+        0
     }
     /// Shutdown: write everything; returns how many messages could not be written.
     fn shutdown(&mut self) -> u64 {
@@ -87,35 +99,87 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
             let settings = file::FileSettings::from_params(&a.params, module)
                 .map_err(|e| located(a, format!("omfile: {e}")))?;
             let tpl = template_for(a, templates, "RSYSLOG_FileFormat")?;
-            match a.params.str("dynaFile").filter(|_| !a.params.contains("file")) {
+            match a
+                .params
+                .str("dynaFile")
+                .filter(|_| !a.params.contains("file"))
+            {
                 Some(name) => {
-                    let path_tpl = templates.get(name).cloned().ok_or_else(|| located(a, format!("omfile: dynaFile template '{name}' not found")))?;
-                    Box::new(dynafile::DynaFileOutput::new(settings, path_tpl, tpl, dynafile::cache_size(&a.params)))
+                    let path_tpl = templates.get(name).cloned().ok_or_else(|| {
+                        located(a, format!("omfile: dynaFile template '{name}' not found"))
+                    })?;
+                    Box::new(dynafile::DynaFileOutput::new(
+                        settings,
+                        path_tpl,
+                        tpl,
+                        dynafile::cache_size(&a.params),
+                    ))
                 }
                 None => Box::new(file::FileOutput::new(settings, tpl)),
             }
         }
         "omdiscard" => Box::new(Discard),
-        "omaudit" => Box::new(audit::AuditOutput::new(a, cfg, templates).map_err(|e| located(a, format!("omaudit: {e}")))?),
+        "omaudit" => Box::new(
+            audit::AuditOutput::new(a, cfg, templates)
+                .map_err(|e| located(a, format!("omaudit: {e}")))?,
+        ),
         "omfwd" => {
-            let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
-            Box::new(fwd::FwdOutput::build(a, index, cfg, templates).map_err(|e| located(a, format!("omfwd: {e}")))?)
+            let index = cfg
+                .actions
+                .iter()
+                .position(|x| std::ptr::eq(x, a))
+                .unwrap_or(0);
+            Box::new(
+                fwd::FwdOutput::build(a, index, cfg, templates)
+                    .map_err(|e| located(a, format!("omfwd: {e}")))?,
+            )
         }
         "omrelp" => {
-            let index = cfg.actions.iter().position(|x| std::ptr::eq(x, a)).unwrap_or(0);
-            Box::new(relp::RelpOutput::build(a, index, cfg, templates).map_err(|e| located(a, format!("omrelp: {e}")))?)
+            let index = cfg
+                .actions
+                .iter()
+                .position(|x| std::ptr::eq(x, a))
+                .unwrap_or(0);
+            Box::new(
+                relp::RelpOutput::build(a, index, cfg, templates)
+                    .map_err(|e| located(a, format!("omrelp: {e}")))?,
+            )
         }
-        "ompipe" => Box::new(pipe::PipeOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)),
-        "omprog" => Box::new(prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?).map_err(|e| located(a, format!("omprog: {e}")))?),
+        "omkafka" => {
+            let index = cfg
+                .actions
+                .iter()
+                .position(|x| std::ptr::eq(x, a))
+                .unwrap_or(0);
+            Box::new(
+                kafka::build(a, index, cfg, templates)
+                    .map_err(|e| located(a, format!("omkafka: {e}")))?,
+            )
+        }
+        "ompipe" => Box::new(pipe::PipeOutput::new(
+            a,
+            template_for(a, templates, "RSYSLOG_FileFormat")?,
+        )),
+        "omprog" => Box::new(
+            prog::ProgOutput::new(a, template_for(a, templates, "RSYSLOG_FileFormat")?)
+                .map_err(|e| located(a, format!("omprog: {e}")))?,
+        ),
         "omusrmsg" => {
             let users = a.params.str("users").unwrap_or("*");
-            let default = if usrmsg::UsrMsg::is_wall(users) { " WallFmt" } else { " StdUsrMsgFmt" };
-            Box::new(usrmsg::UsrMsg::new(users, template_for(a, templates, default)?))
+            let default = if usrmsg::UsrMsg::is_wall(users) {
+                " WallFmt"
+            } else {
+                " StdUsrMsgFmt"
+            };
+            Box::new(usrmsg::UsrMsg::new(
+                users,
+                template_for(a, templates, default)?,
+            ))
         }
         other => {
             return Err(located(
                 a,
-                format!("action type '{other}' is not implemented in the runtime yet (omrelp: #9, omkafka: #12)"),
+                format!("action type '{other}' is not implemented in the runtime yet"),
             ))
         }
     })
@@ -123,6 +187,7 @@ pub fn build(a: &Action, cfg: &Config, templates: &Templates) -> Result<Box<dyn 
 
 /// Builds every action of the config, in order.
 pub fn build_all(cfg: &Config, templates: &Templates) -> Result<Vec<Box<dyn Output>>, String> {
+    crate::diskq::action::set_work_directory(cfg.globals.str("workDirectory"));
     cfg.actions
         .iter()
         .map(|a| build(a, cfg, templates))

@@ -18,6 +18,8 @@ pub struct QueuedOutput {
     pending: Vec<(u8, Vec<u8>)>,
     /// How the target is named in the undelivered-at-shutdown report.
     target: String,
+    /// Messages the queue had no room for (never reset; `Output::lost_total`).
+    lost: u64,
 }
 
 impl QueuedOutput {
@@ -27,6 +29,7 @@ impl QueuedOutput {
             queue,
             pending: Vec::new(),
             target,
+            lost: 0,
         }
     }
 }
@@ -39,7 +42,7 @@ impl Output for QueuedOutput {
     }
 
     fn end_batch(&mut self) {
-        self.queue.enqueue(&mut self.pending);
+        self.lost += self.queue.enqueue(&mut self.pending);
     }
 
     fn suspended_now(&self) -> bool {
@@ -52,6 +55,10 @@ impl Output for QueuedOutput {
 
     fn take_suspensions(&mut self) -> [u64; 3] {
         self.queue.take_suspensions()
+    }
+
+    fn lost_total(&self) -> u64 {
+        self.lost
     }
 
     fn shutdown(&mut self) -> u64 {

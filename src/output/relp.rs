@@ -1,6 +1,8 @@
 //! omrelp: `action(type="omrelp" target= port= template= timeout= conn.timeout= windowSize=
 //! rebindInterval= localClientIp=)` and the legacy `:omrelp:host:port;template`. The default template is
-//! `RSYSLOG_ForwardFormat` and the default port 514, as 8.2302's omrelp.
+//! `RSYSLOG_ForwardFormat` and the default port 514, as 8.2302's omrelp. `tls="on"` with
+//! `tls.authMode`, `tls.permittedPeer`, `tls.caCert`, `tls.myCert`, `tls.myPrivKey`
+//! (src/relp/tls.rs).
 //!
 //! Built like omfwd: the rules thread renders the template and hands the message to the
 //! action's queue (src/output/actq.rs); the queue's worker sends through the RELP client
@@ -15,8 +17,28 @@ use crate::config::model::{Action, Config, PValue};
 use crate::template::Templates;
 
 use super::actq::{ActionQueue, QueueSettings};
+use super::fwd_tls::TlsClient;
 use super::queued::{int, max_message_size, port, QueuedOutput};
 use super::relp_client::{ClientSettings, RelpClient};
+
+/// `tls="on"`: the TLS client (files read and checked now).
+fn tls_client(a: &Action, cfg: &Config, host: &str) -> Result<Option<TlsClient>, String> {
+    let module = cfg.module("omrelp").map(|m| &m.params);
+    crate::relp::tls::check_tlslib(module.and_then(|m| m.str("tls.tlslib")), "omrelp")?;
+    let Some(ts) = crate::relp::tls::settings(&a.params, &a.loc)? else {
+        return Ok(None);
+    };
+    // the driver's errors carry the location, which the caller adds again
+    let bare = |e: String| match e.split_once(": error: ") {
+        Some((_, r)) => r.to_string(),
+        None => e,
+    };
+    let (c, warnings) = crate::tls::setup::client_config(&ts, host).map_err(bare)?;
+    for w in warnings {
+        crate::engine::report_warning(w);
+    }
+    Ok(Some(TlsClient::new(c, ts.auth, host, None)))
+}
 
 /// omrelp's builder; the action itself is a [`QueuedOutput`].
 pub struct RelpOutput;
@@ -69,7 +91,8 @@ impl RelpOutput {
             Some(PValue::Bool(false))
         );
         let qs = QueueSettings::from_action(a, index, "omrelp", report)?;
-        let client = RelpClient::new(settings);
+        let tls = tls_client(a, cfg, &settings.host)?;
+        let client = RelpClient::new(settings, tls);
         let target = format!("{} (relp)", super::actq::Transport::describe(&client));
         Ok(QueuedOutput::new(
             template,

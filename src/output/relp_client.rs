@@ -4,7 +4,9 @@
 //! arrived. A broken session, a `serverclose` hint, an answer other than 200 or no answer
 //! within `timeout` fail the batch at its first unacknowledged message, and the action queue
 //! (src/output/actq.rs) reconnects and sends everything from there again — RELP's recovery,
-//! which may duplicate messages the server took but could not acknowledge.
+//! which may duplicate messages the server took but could not acknowledge. With `tls="on"`
+//! the session runs over omfwd's TLS client (src/output/fwd_tls.rs) with librelp's auth
+//! modes (src/relp/tls.rs); a refused handshake is one line naming the server.
 
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -12,6 +14,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use super::actq::Transport;
+use super::fwd_tls::{self, TlsClient};
 use crate::relp::frame::{self, Parsed};
 use crate::relp::{next_txnr, CLIENT_MAX_DATA};
 
@@ -34,7 +37,8 @@ pub struct ClientSettings {
 }
 
 struct Conn {
-    s: TcpStream,
+    /// Plain or TLS (`tls="on"`, src/relp/tls.rs; the handshake is omfwd's TLS client).
+    s: fwd_tls::Conn,
     /// The next transaction number to use.
     txnr: u32,
     /// Received bytes not parsed yet.
@@ -44,6 +48,7 @@ struct Conn {
 /// A RELP client (see the module doc).
 pub struct RelpClient {
     s: ClientSettings,
+    tls: Option<TlsClient>,
     conn: Option<Conn>,
     out: Vec<u8>,
     sent_since_bind: u64,
@@ -57,9 +62,10 @@ struct Rsp {
 }
 
 impl RelpClient {
-    pub fn new(s: ClientSettings) -> RelpClient {
+    pub fn new(s: ClientSettings, tls: Option<TlsClient>) -> RelpClient {
         RelpClient {
             s,
+            tls,
             conn: None,
             out: Vec::with_capacity(64 * 1024),
             sent_since_bind: 0,
@@ -87,7 +93,15 @@ impl RelpClient {
         }
         let s = stream.ok_or(last)?;
         let _ = s.set_nodelay(true);
-        s.set_read_timeout(Some(self.s.timeout))
+        let s = match &self.tls {
+            Some(t) => {
+                let a = s.peer_addr().map_err(|e| e.to_string())?;
+                t.connect(s, a, self.s.timeout)?
+            }
+            None => fwd_tls::Conn::Plain(s),
+        };
+        s.socket()
+            .set_read_timeout(Some(self.s.timeout))
             .map_err(|e| e.to_string())?;
         let mut c = Conn {
             s,
@@ -198,10 +212,10 @@ impl RelpClient {
             self.out.clear();
             frame::write(&mut self.out, c.txnr, "close", b"");
             if c.s.write_all(&self.out).is_ok() {
-                let _ = c.s.set_read_timeout(Some(Duration::from_secs(1)));
+                let _ = c.s.socket().set_read_timeout(Some(Duration::from_secs(1)));
                 let _ = read_frame(&mut c);
             }
-            let _ = c.s.shutdown(std::net::Shutdown::Both);
+            c.s.close();
         }
     }
 }
@@ -260,7 +274,11 @@ fn read_frame(c: &mut Conn) -> Result<Rsp, String> {
             Parsed::Incomplete => {}
         }
         let mut tmp = [0u8; 16 * 1024];
-        match c.s.read(&mut tmp) {
+        let r = match &mut c.s {
+            fwd_tls::Conn::Plain(s) => s.read(&mut tmp),
+            fwd_tls::Conn::Tls(t) => t.read(&mut tmp),
+        };
+        match r {
             Ok(0) => return Err("server closed the connection".into()),
             Ok(n) => c.rbuf.extend_from_slice(&tmp[..n]),
             Err(e)

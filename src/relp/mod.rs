@@ -1,5 +1,6 @@
 //! RELP, the Reliable Event Logging Protocol, as librelp speaks it: the frame codec
-//! (`frame.rs`), transaction numbers and the session offers (this file). Used by imrelp
+//! (`frame.rs`), transaction numbers and the session offers (this file), TLS settings
+//! (`tls.rs`). Used by imrelp
 //! (src/input/relp.rs) and omrelp (src/output/relp.rs).
 //!
 //! A frame is `TXNR SP COMMAND SP DATALEN [SP DATA] LF`. The client opens a session with
@@ -8,6 +9,7 @@
 //! server that goes away first sends the hint `0 serverclose 0`.
 
 pub mod frame;
+pub mod tls;
 
 /// The largest transaction number (9 digits; librelp refuses a tenth digit).
 pub const MAX_TXNR: u32 = 999_999_999;

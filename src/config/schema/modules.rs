@@ -335,8 +335,9 @@ const IMRELP_INP: &[Param] = &[
     p("tls", Binary),
     p("tls.permittedPeer", Array),
     p("tls.authMode", Str),
-    // Anonymous-DH parameter size: rustls has no (FF)DH cipher suites to size.
-    p("tls.dhbits", Int).unsupported(),
+    // The minimum finite-field DH size: rustls negotiates ECDHE only, so no weaker exchange
+    // can happen; accepted without effect (src/relp/tls.rs).
+    p("tls.dhbits", Int),
     // GnuTLS/OpenSSL priority string: rustls cannot honour it (security setting).
     p("tls.priorityString", Str).unsupported(),
     p("tls.caCert", Str),
@@ -344,8 +345,9 @@ const IMRELP_INP: &[Param] = &[
     p("tls.myPrivKey", Str),
     // OpenSSL SSL_CONF_cmd list: rustls cannot honour it (security setting).
     p("tls.tlsCfgCmd", Str).unsupported(),
-    // TLS-level compression: rustls does not implement it (and it is unsafe, CRIME).
-    p("tls.compression", Binary).unsupported(),
+    // TLS-level compression: rustls does not implement it (and it is unsafe, CRIME);
+    // src/relp/tls.rs refuses "on" at start, "off" is what rustls does.
+    p("tls.compression", Binary),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -517,8 +519,8 @@ const OMRELP_MOD: &[Param] = &[
 const OMRELP_INP: &[Param] = &[
     p("target", Word).req(),
     p("tls", Binary),
-    // See IMRELP_INP for the three refused TLS parameters.
-    p("tls.compression", Binary).unsupported(),
+    // See IMRELP_INP for the refused TLS parameters.
+    p("tls.compression", Binary),
     p("tls.priorityString", Str).unsupported(),
     p("tls.caCert", Str),
     p("tls.myCert", Str),

@@ -1,0 +1,97 @@
+//! The disk queue's state file `<name>.oxqi`: where reading resumes — the segment number, the
+//! byte offset in it and the sequence id of the next record to deliver. One text line with a
+//! CRC32 at its end; written to a temporary file, fsynced and renamed over the old one (then
+//! the directory fsynced), so a crash leaves either the old or the new state, never a mix.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const TAG: &str = "oxsyslog-diskq 1";
+
+/// The read position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    pub segment: u32,
+    pub offset: u64,
+    pub seq: u64,
+}
+
+pub fn path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.oxqi"))
+}
+
+fn body(s: &State) -> String {
+    format!("{TAG} {} {} {}", s.segment, s.offset, s.seq)
+}
+
+/// Writes the state atomically (temp file, fsync, rename, fsync of the directory).
+pub fn write(dir: &Path, name: &str, s: &State) -> std::io::Result<()> {
+    let b = body(s);
+    let line = format!("{b} {:08x}\n", crc32fast::hash(b.as_bytes()));
+    let tmp = dir.join(format!("{name}.oxqi.tmp"));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(line.as_bytes())?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path(dir, name))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Reads the state: `Ok(None)` when there is none, `Err` when it is damaged.
+pub fn read(dir: &Path, name: &str) -> Result<Option<State>, String> {
+    let p = path(dir, name);
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", p.display())),
+    };
+    let bad = || format!("{}: damaged queue state file", p.display());
+    let line = text.trim_end();
+    let (b, sum) = line.rsplit_once(' ').ok_or_else(bad)?;
+    if u32::from_str_radix(sum, 16).ok() != Some(crc32fast::hash(b.as_bytes())) {
+        return Err(bad());
+    }
+    let rest = b.strip_prefix(TAG).ok_or_else(bad)?;
+    let mut it = rest.split_ascii_whitespace();
+    let mut next = || {
+        it.next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(bad)
+    };
+    let segment = u32::try_from(next()?).map_err(|_| bad())?;
+    let offset = next()?;
+    let seq = next()?;
+    Ok(Some(State {
+        segment,
+        offset,
+        seq,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_damage() {
+        let d = std::env::temp_dir().join(format!("oxdiskq-state-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        assert_eq!(read(&d, "q"), Ok(None));
+        let s = State {
+            segment: 3,
+            offset: 1234,
+            seq: 99,
+        };
+        write(&d, "q", &s).unwrap();
+        assert_eq!(read(&d, "q"), Ok(Some(s)));
+        let p = path(&d, "q");
+        let t = std::fs::read_to_string(&p).unwrap().replace("1234", "1235");
+        std::fs::write(&p, t).unwrap();
+        assert!(read(&d, "q").unwrap_err().contains("damaged"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,452 @@
+//! omkafka's transport (cargo feature `kafka`): the action queue's worker produces each batch
+//! through a librdkafka producer (the `rdkafka` crate, bundled librdkafka) and waits for the
+//! delivery report of every message, so a batch counts as sent only once Kafka acknowledged
+//! it. librdkafka retries transient errors (broker down, request errors) by itself until
+//! `message.timeout.ms`; what it finally reports as failed is, as in omkafka.c's
+//! `deliveryCallback`: with `resubmitOnFailure` kept and produced again when the action
+//! resumes (the batch reports an error, so the queue's retry/suspend state machine runs; a
+//! message over the size limit is never resubmitted), otherwise written to `errorFile`. At
+//! shutdown the worker waits `closeTimeout` for outstanding acknowledgements; with
+//! `keepFailedMessages` what was still not delivered goes to `failedMsgFile` and is produced
+//! again at the next start.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext, PurgeConfig,
+};
+use rdkafka::ClientContext;
+
+use super::actq::Transport;
+use super::kafka::{decode, encode, KafkaSettings, Record};
+use super::kafka_files::{error_line, failed_line, parse_failed, SideFile};
+
+/// omkafka's impstats counters (origin `omkafka`), in statsobj order.
+pub const COUNTERS: &[&str] = &[
+    "submitted",
+    "maxoutqsize",
+    "failures",
+    "acked",
+    "failures_msg_too_large",
+    "failures_unknown_topic",
+    "failures_queue_full",
+    "failures_unknown_partition",
+    "failures_other",
+    "errors_timed_out",
+    "errors_transport",
+    "errors_broker_down",
+    "errors_auth",
+    "errors_ssl",
+    "errors_other",
+];
+
+const SUBMITTED: usize = 0;
+const MAXOUTQ: usize = 1;
+const FAILURES: usize = 2;
+const ACKED: usize = 3;
+
+/// Delivery opaques from here on are messages of `failedMsgFile` produced at start.
+const STARTUP: usize = 1 << 40;
+
+/// The index of the `failures_*` counter for a failed message (omkafka.c
+/// `updateKafkaFailureCounts`).
+fn failure_kind(c: RDKafkaErrorCode) -> usize {
+    match c {
+        RDKafkaErrorCode::MessageSizeTooLarge => 4,
+        RDKafkaErrorCode::UnknownTopic => 5,
+        RDKafkaErrorCode::QueueFull => 6,
+        RDKafkaErrorCode::UnknownPartition => 7,
+        _ => 8,
+    }
+}
+
+/// The index of the `errors_*` counter for a client error event (omkafka.c `errorCallback`).
+fn error_kind(c: RDKafkaErrorCode) -> usize {
+    match c {
+        RDKafkaErrorCode::MessageTimedOut => 9,
+        RDKafkaErrorCode::BrokerTransportFailure => 10,
+        RDKafkaErrorCode::AllBrokersDown => 11,
+        RDKafkaErrorCode::Authentication => 12,
+        RDKafkaErrorCode::SSL => 13,
+        _ => 14,
+    }
+}
+
+/// Receives delivery reports, client errors and statistics on the worker thread.
+struct Ctx {
+    /// (index in the batch, error) of the reports since the last drain.
+    reports: Mutex<Vec<(usize, Option<RDKafkaErrorCode>)>>,
+    counters: Arc<[AtomicU64]>,
+    stats_file: Option<Mutex<SideFile>>,
+}
+
+impl ClientContext for Ctx {
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Some(f) = &self.stats_file {
+            let mut line = Vec::with_capacity(statistics.len() + 1);
+            line.extend_from_slice(statistics);
+            line.push(b'\n');
+            f.lock().unwrap_or_else(|e| e.into_inner()).append(&line);
+        }
+    }
+
+    fn error(&self, error: KafkaError, _reason: &str) {
+        let kind = error.rdkafka_error_code().map_or(14, error_kind);
+        self.counters[kind].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn log(&self, _level: rdkafka::config::RDKafkaLogLevel, _fac: &str, _log_message: &str) {}
+}
+
+impl ProducerContext for Ctx {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, r: &DeliveryResult<'_>, index: usize) {
+        let e = match r {
+            Ok(_) => None,
+            Err((e, _)) => Some(e.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail)),
+        };
+        self.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((index, e));
+    }
+}
+
+/// The producer an omkafka action's queue worker sends through.
+pub struct KafkaTransport {
+    s: KafkaSettings,
+    producer: BaseProducer<Ctx>,
+    counters: Arc<[AtomicU64]>,
+    error_file: Option<SideFile>,
+    /// Messages that failed and wait to be produced again (resubmitOnFailure), encoded.
+    retry: Vec<Vec<u8>>,
+    /// What `failedMsgFile` held, produced at start (delivery opaque `STARTUP + index`).
+    startup: Vec<Vec<u8>>,
+    /// Round-robin partition counter (`partitions.number`).
+    next_partition: u32,
+    stopping: Arc<AtomicBool>,
+    closed: Arc<(Mutex<bool>, Condvar)>,
+    /// Drained delivery reports (reused).
+    drained: Vec<(usize, Option<RDKafkaErrorCode>)>,
+}
+
+impl KafkaTransport {
+    /// Creates the producer (a bad confParam is an error here, at start) and loads
+    /// `failedMsgFile`; `hups` counts SIGHUPs (errorFile and statsFile are reopened).
+    pub fn new(
+        s: KafkaSettings,
+        stopping: Arc<AtomicBool>,
+        closed: Arc<(Mutex<bool>, Condvar)>,
+        hups: Arc<AtomicU64>,
+    ) -> Result<KafkaTransport, String> {
+        let mut cc = ClientConfig::new();
+        cc.set("bootstrap.servers", &s.brokers);
+        for (n, v) in &s.conf {
+            cc.set(n, v);
+        }
+        let counters: Arc<[AtomicU64]> = COUNTERS.iter().map(|_| AtomicU64::new(0)).collect();
+        crate::stats::register_named(
+            s.stats_name.as_deref().unwrap_or("omkafka"),
+            "omkafka",
+            COUNTERS,
+            counters.clone(),
+        );
+        let ctx = Ctx {
+            reports: Mutex::new(Vec::new()),
+            counters: counters.clone(),
+            stats_file: s
+                .stats_file
+                .clone()
+                .map(|p| Mutex::new(SideFile::new(p, hups.clone()))),
+        };
+        let producer: BaseProducer<Ctx> = cc
+            .create_with_context(ctx)
+            .map_err(|e| format!("cannot create the Kafka producer: {e}"))?;
+        let mut t = KafkaTransport {
+            error_file: s.error_file.clone().map(|p| SideFile::new(p, hups.clone())),
+            retry: Vec::new(),
+            startup: Vec::new(),
+            next_partition: 0,
+            producer,
+            counters,
+            stopping,
+            closed,
+            drained: Vec::new(),
+            s,
+        };
+        t.load_failed();
+        t.send_startup();
+        Ok(t)
+    }
+
+    fn count(&self, i: usize) {
+        self.counters[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// omkafka's `loadFailedMsgs`: what the last run could not deliver, produced first.
+    fn load_failed(&mut self) {
+        let Some(path) = self.s.failed_msg_file.clone() else {
+            return;
+        };
+        if !(self.s.resubmit && self.s.keep_failed) {
+            return;
+        }
+        let Ok(content) = std::fs::read(&path) else {
+            return;
+        };
+        for (topic, key, msg) in parse_failed(&content, &path) {
+            self.retry.push(encode(&Record {
+                topic: Some(&topic),
+                key: key.as_deref(),
+                payload: &msg,
+            }));
+        }
+        if let Err(e) = std::fs::remove_file(&path) {
+            crate::engine::report_error(format!(
+                "omkafka: cannot remove failed messages file {path}: {e}"
+            ));
+        }
+    }
+
+    /// Produces what `failedMsgFile` held right at start, without waiting: the delivery
+    /// reports are taken with the next batch's (or at shutdown); what librdkafka does not
+    /// take now waits in the resubmission list.
+    fn send_startup(&mut self) {
+        self.startup = std::mem::take(&mut self.retry);
+        let startup = std::mem::take(&mut self.startup);
+        for (j, m) in startup.iter().enumerate() {
+            let Some(r) = decode(m) else { continue };
+            let topic = String::from_utf8_lossy(r.topic.unwrap_or_default()).into_owned();
+            let part = self.partition();
+            let mut rec: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&topic, STARTUP + j).payload(r.payload);
+            if let Some(k) = r.key {
+                rec = rec.key(k);
+            }
+            if let Some(p) = part {
+                rec = rec.partition(p);
+            }
+            match self.producer.send(rec) {
+                Ok(()) => self.count(SUBMITTED),
+                Err(_) => self.retry.push(m.clone()),
+            }
+        }
+        self.startup = startup;
+        self.producer.poll(Duration::ZERO);
+    }
+
+    fn partition(&mut self) -> Option<i32> {
+        if self.s.auto_partition {
+            return None;
+        }
+        if let Some(p) = self.s.fixed_partition {
+            return Some(p);
+        }
+        self.next_partition = self.next_partition.wrapping_add(1);
+        Some((self.next_partition % self.s.partitions as u32) as i32)
+    }
+
+    /// A message of `msgs` finally failed with `code`: resubmit or errorFile.
+    fn failed(&mut self, m: &[u8], code: RDKafkaErrorCode, first: &mut Option<String>) {
+        self.count(FAILURES);
+        self.count(failure_kind(code));
+        let Some(r) = decode(m) else { return };
+        if self.s.resubmit && code != RDKafkaErrorCode::MessageSizeTooLarge {
+            let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
+            let e = encode(&Record {
+                topic: Some(topic),
+                key: r.key,
+                payload: r.payload,
+            });
+            self.retry.push(e);
+        } else if let Some(f) = &mut self.error_file {
+            let mut line = Vec::with_capacity(r.payload.len() + 96);
+            error_line(&mut line, code as i32, &code.to_string(), r.payload);
+            f.append(&line);
+        }
+        if first.is_none() {
+            let topic =
+                String::from_utf8_lossy(r.topic.unwrap_or(self.s.topic.as_bytes())).into_owned();
+            *first = Some(format!("delivery to topic '{topic}' failed: {code}"));
+        }
+    }
+
+    fn drain_reports(&mut self, msgs: &[Vec<u8>], pending: &mut usize, first: &mut Option<String>) {
+        let mut d = std::mem::take(&mut self.drained);
+        {
+            let mut g = self
+                .producer
+                .context()
+                .reports
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            std::mem::swap(&mut *g, &mut d);
+        }
+        for (i, e) in d.drain(..) {
+            if i < STARTUP {
+                *pending = pending.saturating_sub(1);
+            }
+            match e {
+                None => self.count(ACKED),
+                Some(c) if i < STARTUP => {
+                    if let Some(m) = msgs.get(i) {
+                        self.failed(m, c, first)
+                    }
+                }
+                Some(c) => {
+                    if let Some(m) = self.startup.get(i - STARTUP).cloned() {
+                        self.failed(&m, c, first)
+                    }
+                }
+            }
+        }
+        self.drained = d;
+    }
+
+    /// Produces `msgs` and waits for every delivery report (at shutdown at most
+    /// `closeTimeout`, then the rest counts as failed). Returns the first failure, if any.
+    fn produce(&mut self, msgs: &[Vec<u8>]) -> Option<String> {
+        let mut pending = 0usize;
+        let mut first = None;
+        let static_key = self.s.key.clone();
+        let default_topic = self.s.topic.clone();
+        for (i, m) in msgs.iter().enumerate() {
+            let Some(r) = decode(m) else { continue };
+            let topic = match r.topic {
+                Some(t) => String::from_utf8_lossy(t),
+                None => std::borrow::Cow::Borrowed(default_topic.as_str()),
+            };
+            let key = r.key.or(static_key.as_deref().map(str::as_bytes));
+            let part = self.partition();
+            let mut rec: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&topic, i).payload(r.payload);
+            if let Some(k) = key {
+                rec = rec.key(k);
+            }
+            if let Some(p) = part {
+                rec = rec.partition(p);
+            }
+            loop {
+                match self.producer.send(rec) {
+                    Ok(()) => {
+                        pending += 1;
+                        self.count(SUBMITTED);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        rec = back;
+                        self.producer.poll(Duration::from_millis(5));
+                        self.drain_reports(msgs, &mut pending, &mut first);
+                    }
+                    Err((e, _)) => {
+                        let code = e.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
+                        self.failed(m, code, &mut first);
+                        break;
+                    }
+                }
+            }
+            if i % 64 == 0 {
+                self.producer.poll(Duration::ZERO);
+                self.drain_reports(msgs, &mut pending, &mut first);
+            }
+        }
+        self.counters[MAXOUTQ].fetch_max(
+            self.producer.in_flight_count().max(0) as u64,
+            Ordering::Relaxed,
+        );
+        let mut deadline: Option<Instant> = None;
+        while pending > 0 {
+            self.producer.poll(Duration::from_millis(50));
+            self.drain_reports(msgs, &mut pending, &mut first);
+            if pending == 0 {
+                break;
+            }
+            if self.stopping.load(Ordering::Relaxed) {
+                let d = *deadline.get_or_insert_with(|| Instant::now() + self.s.close_timeout);
+                if Instant::now() >= d {
+                    // give up: purged messages come back as failed delivery reports
+                    self.producer
+                        .purge(PurgeConfig::default().queue().inflight().non_blocking());
+                    deadline = Some(Instant::now() + Duration::from_secs(3600));
+                }
+            }
+        }
+        first
+    }
+}
+
+impl Transport for KafkaTransport {
+    fn send(&mut self, msgs: &[Vec<u8>]) -> Result<(), (usize, String)> {
+        let before = self.retry.len();
+        if before > 0 {
+            // produce what failed earlier again first (also what failedMsgFile held)
+            let again = std::mem::take(&mut self.retry);
+            self.produce(&again);
+        }
+        let first = self.produce(msgs);
+        if self.retry.is_empty() {
+            return Ok(());
+        }
+        // resubmitOnFailure: the queue retries (try_resume produces self.retry again)
+        Err((
+            msgs.len(),
+            first.unwrap_or_else(|| "messages wait to be resubmitted".into()),
+        ))
+    }
+
+    fn try_resume(&mut self) -> Result<(), String> {
+        // omkafka.c tryResume: the brokers answer a metadata request
+        self.producer
+            .client()
+            .fetch_metadata(None, Duration::from_secs(1))
+            .map_err(|e| format!("brokers down: {e}"))?;
+        if !self.retry.is_empty() {
+            let again = std::mem::take(&mut self.retry);
+            if let Some(e) = self.produce(&again) {
+                if !self.retry.is_empty() {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        // called after errors too: librdkafka reconnects by itself, so only shutdown closes
+        if !self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let _ = self.producer.flush(self.s.close_timeout);
+        let (mut pending, mut first) = (0, None);
+        self.drain_reports(&[], &mut pending, &mut first);
+        if self.s.resubmit && self.s.keep_failed && !self.retry.is_empty() {
+            if let Some(path) = &self.s.failed_msg_file {
+                let mut out = Vec::new();
+                for m in &self.retry {
+                    if let Some(r) = decode(m) {
+                        let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
+                        failed_line(&mut out, topic, r.key, r.payload);
+                    }
+                }
+                if let Err(e) = std::fs::write(path, &out) {
+                    crate::engine::report_error(format!(
+                        "omkafka: cannot write failed messages file {path}: {e}"
+                    ));
+                }
+                self.retry.clear();
+            }
+        }
+        let (m, cv) = &*self.closed;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    fn describe(&self) -> String {
+        format!("kafka {}", self.s.brokers)
+    }
+}

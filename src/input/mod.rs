@@ -109,6 +109,17 @@ impl Ctx {
 
     /// Hands a batch on without waiting; what does not fit is dropped and counted
     /// (datagram inputs: a receive loop never stalls).
+    /// As `try_send`, but while the queue's channel has no free slot the batch is handed back
+    /// untouched (nothing admitted, nothing dropped), so a datagram input can go on filling
+    /// it instead of dropping a small batch (the channel holds batches, not messages).
+    pub fn try_send_unless_full(&self, batch: Batch) -> Option<Batch> {
+        if !batch.is_empty() && self.tx.capacity() == 0 {
+            return Some(batch);
+        }
+        self.try_send(batch);
+        None
+    }
+
     pub fn try_send(&self, mut batch: Batch) {
         if batch.is_empty() {
             self.recycle(batch);

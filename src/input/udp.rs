@@ -52,16 +52,22 @@ pub async fn serve(sock: UdpSocket, ctx: Ctx) {
     let fd = sock.as_raw_fd();
     // $RepeatedMsgReduction: one state per socket (rsyslog: per listener).
     let mut rep = ctx.repeat.then(super::repeat::Repeat::default);
+    // a batch the queue had no slot for: filled further, offered again soon
+    let mut carry: Option<crate::message::Batch> = None;
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             r = sock.readable() => if let Err(e) = r {
                 ctx.notices.warning(format!("imudp: socket error: {e}"));
+                if let Some(b) = carry.take() {
+                    ctx.try_send(b);
+                }
                 return;
             },
+            _ = tokio::time::sleep(std::time::Duration::from_millis(2)), if carry.is_some() => {}
         }
         let now = crate::parse::now_local();
-        let mut batch = ctx.new_batch();
+        let mut batch = carry.take().unwrap_or_else(|| ctx.new_batch());
         // Drain what is queued in the socket, VLEN datagrams per system call.
         while batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
             got.clear();
@@ -132,7 +138,14 @@ pub async fn serve(sock: UdpSocket, ctx: Ctx) {
                 break;
             }
         }
-        ctx.try_send(batch);
+        if batch.len() < BATCH_MSGS && batch.data.len() + bufsize < BATCH_BYTES {
+            carry = ctx.try_send_unless_full(batch);
+        } else {
+            ctx.try_send(batch);
+        }
+    }
+    if let Some(b) = carry {
+        ctx.try_send(b);
     }
     if let Some(mut r) = rep {
         let mut b = ctx.new_batch();

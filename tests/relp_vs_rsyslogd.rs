@@ -187,32 +187,53 @@ fn oxsyslogd_to_rsyslogd_100k() {
     assert!(tx.stderr().is_empty(), "{}", tx.stderr());
 }
 
-#[test]
-fn oxsyslogd_killed_mid_stream_loses_nothing() {
+/// `sender` forwards N numbered messages (tagged `tag`) with omrelp to `receiver`'s imrelp;
+/// the receiver is SIGKILLed once a fifth has arrived and, after `pause`, restarted on the same
+/// port. Returns the lines at the kill, the duplicates (none may be missing), and the sender
+/// with the directory it runs in.
+fn receiver_killed_mid_stream(
+    sender: &str,
+    receiver: &str,
+    tag: &'static str,
+    pause: Duration,
+    what: &str,
+) -> (usize, usize, Daemon, tempfile::TempDir) {
     let t = tempfile::tempdir().unwrap();
-    let out = t.path().join("ox.out");
+    let out = t.path().join("rx.out");
     let port = free_port();
-    let conf = receiver_conf(port, &out, &t.path().join("w"), false);
-    let mut rx = start(OX, &t.path().join("ox1"), &conf);
+    let conf = receiver_conf(port, &out, &t.path().join("w"), receiver == RSYSLOGD);
+    let mut rx = start(receiver, &t.path().join("rx1"), &conf);
     wait_listening(port, &rx);
     let tx = start(
-        RSYSLOGD,
-        &t.path().join("rs"),
-        &sender_conf(port, &t.path().join("rs/w")),
+        sender,
+        &t.path().join("tx"),
+        &sender_conf(port, &t.path().join("tx/w")),
     );
     let tport = port_file(&tx, "tcp.port");
     let feeder =
-        std::thread::spawn(move || feed_tcp(tport, "kill", 0..N, 500, Duration::from_millis(20)));
+        std::thread::spawn(move || feed_tcp(tport, tag, 0..N, 500, Duration::from_millis(20)));
     wait_lines_at_least(&out, N / 5, Duration::from_secs(60));
     rx.child.kill().unwrap(); // SIGKILL
     rx.child.wait().unwrap();
     let at_kill = lines(&out);
-    std::thread::sleep(Duration::from_millis(500));
-    let rx2 = start(OX, &t.path().join("ox2"), &conf);
+    std::thread::sleep(pause);
+    let rx2 = start(receiver, &t.path().join("rx2"), &conf);
     wait_listening(port, &rx2);
     feeder.join().unwrap();
     let c = wait_lines(&out, N, 20, 180);
-    let dups = check_with_duplicates(&c, "kill", N, "rsyslogd → oxsyslogd killed and restarted");
+    let dups = check_with_duplicates(&c, tag, N, what);
+    (at_kill, dups, tx, t)
+}
+
+#[test]
+fn oxsyslogd_killed_mid_stream_loses_nothing() {
+    let (at_kill, dups, _tx, _dir) = receiver_killed_mid_stream(
+        RSYSLOGD,
+        OX,
+        "kill",
+        Duration::from_millis(500),
+        "rsyslogd → oxsyslogd killed and restarted",
+    );
     println!(
         "rsyslogd → oxsyslogd, SIGKILL after {at_kill} lines: 0 lost, {dups} duplicates (sent again by librelp: taken but not yet acknowledged)"
     );
@@ -221,30 +242,13 @@ fn oxsyslogd_killed_mid_stream_loses_nothing() {
 
 #[test]
 fn rsyslogd_receiver_killed_mid_stream_loses_nothing() {
-    let t = tempfile::tempdir().unwrap();
-    let out = t.path().join("rs.out");
-    let port = free_port();
-    let conf = receiver_conf(port, &out, &t.path().join("w"), true);
-    let mut rx = start(RSYSLOGD, &t.path().join("rs1"), &conf);
-    wait_listening(port, &rx);
-    let tx = start(
+    let (at_kill, dups, tx, _dir) = receiver_killed_mid_stream(
         OX,
-        &t.path().join("ox"),
-        &sender_conf(port, &t.path().join("ox/w")),
+        RSYSLOGD,
+        "rkill",
+        Duration::from_millis(1500),
+        "oxsyslogd → rsyslogd killed and restarted",
     );
-    let tport = port_file(&tx, "tcp.port");
-    let feeder =
-        std::thread::spawn(move || feed_tcp(tport, "rkill", 0..N, 500, Duration::from_millis(20)));
-    wait_lines_at_least(&out, N / 5, Duration::from_secs(60));
-    rx.child.kill().unwrap(); // SIGKILL
-    rx.child.wait().unwrap();
-    let at_kill = lines(&out);
-    std::thread::sleep(Duration::from_millis(1500));
-    let rx2 = start(RSYSLOGD, &t.path().join("rs2"), &conf);
-    wait_listening(port, &rx2);
-    feeder.join().unwrap();
-    let c = wait_lines(&out, N, 20, 180);
-    let dups = check_with_duplicates(&c, "rkill", N, "oxsyslogd → rsyslogd killed and restarted");
     println!(
         "oxsyslogd → rsyslogd, SIGKILL after {at_kill} lines: 0 lost, {dups} duplicates (sent again: written by rsyslogd but not acknowledged)"
     );

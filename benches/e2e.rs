@@ -843,51 +843,13 @@ fn run_once(
         Some(t) => spawn_tls_senders(port, payload, t),
         None => spawn_sender(port, payload),
     };
-    let (mut off, mut lines) = (0u64, 0usize);
-    let mut last_growth = Instant::now();
-    while lines < n {
-        let before = lines;
-        count_lines(&out, &mut off, &mut lines);
-        if lines > before {
-            last_growth = Instant::now();
-        } else if last_growth.elapsed() > Duration::from_secs(20) {
-            break; // output stopped growing: the rest is lost
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_output(&out, n);
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu0;
     let rss = peak_rss_kb(pid);
     sender.join().map_err(|_| "sender panicked".to_string())??;
     drop(guard);
-    // Check every sequence number.
-    let text = std::fs::read(&out).map_err(|e| e.to_string())?;
-    let mut seen = vec![false; n];
-    for line in text.split(|&b| b == b'\n') {
-        if let Some(p) = memchr::memmem::find(line, b"seq=") {
-            if let Some(num) = line
-                .get(p + 4..p + 12)
-                .and_then(|x| std::str::from_utf8(x).ok())
-                .and_then(|x| x.parse::<usize>().ok())
-            {
-                if num < n {
-                    seen[num] = true;
-                }
-            }
-        }
-    }
-    let lost = seen.iter().filter(|s| !**s).count() as u64;
-    let delivered = (n as u64 - lost).max(1) as f64;
-    Ok(RunResult {
-        daemon: d.name,
-        run,
-        seconds: secs,
-        msgs_per_sec: delivered / secs,
-        cpu_sec_per_million: cpu / (n as f64 / 1e6),
-        peak_rss_kb: rss,
-        lost,
-        extra: Vec::new(),
-    })
+    seq_result(d, run, &out, n, secs, cpu, rss)
 }
 
 /// Whether a daemon is a peer the harness starts (receiver, sender), not one under test.
@@ -935,11 +897,23 @@ fn run_forward_once(
     let out = rdir.path().join("out.log");
     let t0 = Instant::now();
     let sender = spawn_sender(port, payload);
+    wait_output(&out, n);
+    let secs = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_kb(pid);
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    drop(guard);
+    drop(rguard);
+    seq_result(d, run, &out, n, secs, cpu, rss)
+}
+
+/// Waits until `out` holds `n` lines, or nothing new arrived for 20 s (the rest is lost).
+fn wait_output(out: &Path, n: usize) {
     let (mut off, mut lines) = (0u64, 0usize);
     let mut last_growth = Instant::now();
     while lines < n {
         let before = lines;
-        count_lines(&out, &mut off, &mut lines);
+        count_lines(out, &mut off, &mut lines);
         if lines > before {
             last_growth = Instant::now();
         } else if last_growth.elapsed() > Duration::from_secs(20) {
@@ -947,13 +921,20 @@ fn run_forward_once(
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    let secs = t0.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - cpu0;
-    let rss = peak_rss_kb(pid);
-    sender.join().map_err(|_| "sender panicked".to_string())??;
-    drop(guard);
-    drop(rguard);
-    let text = std::fs::read(&out).map_err(|e| e.to_string())?;
+}
+
+/// A run's figures, with every sequence number checked in `out`: the numbers below `n` that
+/// never appear are lost and count against the rate.
+fn seq_result(
+    d: &Daemon,
+    run: usize,
+    out: &Path,
+    n: usize,
+    secs: f64,
+    cpu: f64,
+    rss: u64,
+) -> Result<RunResult, String> {
+    let text = std::fs::read(out).map_err(|e| e.to_string())?;
     let mut seen = vec![false; n];
     for line in text.split(|&b| b == b'\n') {
         if let Some(p) = memchr::memmem::find(line, b"seq=") {
@@ -1010,51 +991,14 @@ fn run_relp_once(
     let out = dir.path().join("out.log");
     let t0 = Instant::now();
     let feeder = spawn_sender(sport, payload);
-    let (mut off, mut lines) = (0u64, 0usize);
-    let mut last_growth = Instant::now();
-    while lines < n {
-        let before = lines;
-        count_lines(&out, &mut off, &mut lines);
-        if lines > before {
-            last_growth = Instant::now();
-        } else if last_growth.elapsed() > Duration::from_secs(20) {
-            break; // output stopped growing: the rest is lost
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_output(&out, n);
     let secs = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu0;
     let rss = peak_rss_kb(pid);
     feeder.join().map_err(|_| "sender panicked".to_string())??;
     drop(sguard);
     drop(guard);
-    let text = std::fs::read(&out).map_err(|e| e.to_string())?;
-    let mut seen = vec![false; n];
-    for line in text.split(|&b| b == b'\n') {
-        if let Some(p) = memchr::memmem::find(line, b"seq=") {
-            if let Some(num) = line
-                .get(p + 4..p + 12)
-                .and_then(|x| std::str::from_utf8(x).ok())
-                .and_then(|x| x.parse::<usize>().ok())
-            {
-                if num < n {
-                    seen[num] = true;
-                }
-            }
-        }
-    }
-    let lost = seen.iter().filter(|s| !**s).count() as u64;
-    let delivered = (n as u64 - lost).max(1) as f64;
-    Ok(RunResult {
-        daemon: d.name,
-        run,
-        seconds: secs,
-        msgs_per_sec: delivered / secs,
-        cpu_sec_per_million: cpu / (n as f64 / 1e6),
-        peak_rss_kb: rss,
-        lost,
-        extra: Vec::new(),
-    })
+    seq_result(d, run, &out, n, secs, cpu, rss)
 }
 
 /// The rules scenario's end-of-stream marker: its tag, and the whole line as sent.

@@ -59,8 +59,7 @@ fn render(text: &str, vars: &[(&str, String)]) -> String {
 
 /// A TCP port that was free a moment ago (the configs have fixed ports, no port file).
 fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    common::free_port()
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port` (at most 15 s).

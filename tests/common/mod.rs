@@ -165,3 +165,22 @@ pub fn listening(port: u16) -> u16 {
     }
     port
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago and that this test process has not
+/// handed out before: two tests running side by side could otherwise get the same released
+/// port from the kernel and one would talk to the other's daemon.
+pub fn free_port() -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let p = l
+            .local_addr()
+            .expect("local address of a bound socket")
+            .port();
+        let mut g = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !g.contains(&p) {
+            g.push(p);
+            return p;
+        }
+    }
+}

@@ -296,7 +296,9 @@ fn describe_rule(r: &Rule) -> Option<&'static str> {
         Rule::func_call => "a function call",
         Rule::block => "an action or block",
         Rule::action_list | Rule::legacy_action | Rule::action_obj => "an action",
-        Rule::call_name => "a ruleset name",
+        Rule::call_name => {
+            "a ruleset name (a letter, then letters, digits, '-', '_' or '.': at least two characters, as rsyslog's lexer reads call)"
+        }
         Rule::EOI => "end of file",
         Rule::op_and | Rule::op_or | Rule::op_eq | Rule::op_ne => "an operator",
         Rule::else_block => "'else'",

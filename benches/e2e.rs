@@ -6,7 +6,7 @@
 //! the ratios against rsyslogd, and writes a results file (git revision, command, every run).
 //!
 //! Run: `cargo bench --bench e2e -- [--scenario all|baseline|rules|forward|forward-tls|tls|relp|
-//! omrelp|uds|udp|latency|overload] [--messages N] [--runs R] [--connections C] [--taskset]
+//! omrelp|uds|udp|latency|overload|diskq|diskq-da] [--messages N] [--runs R] [--connections C] [--taskset]
 //! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--scenario all`
 //! runs every case and prints one table (benches/e2e/all.rs; `--cases a,b` picks cases,
 //! `--no-taskset` / `--taskset-only` drop or keep only the `+taskset` variants). `--taskset` runs the daemon under
@@ -65,6 +65,11 @@
 //! - `overload`: the `forward` configs forwarding to a receiver in the harness that reads
 //!   slowly (`--drain R` messages/s, default 200000) while the sender sends at full speed; RSS
 //!   is sampled every 100 ms: the peak and RSS at each quarter of the run show it stays bounded.
+//! - `diskq` / `diskq-da`: omfwd with a Disk (or disk-assisted LinkedList) action queue whose
+//!   target is down: N messages (default 10,000,000) fill the queue files, then the receiver
+//!   (in the harness) starts and the queue drains; fill and drain rates, CPU, peak RSS, disk
+//!   bytes, lost and duplicates (benches/e2e/diskq.rs; rsyslogd-default and oxsyslogd only;
+//!   not part of `--scenario all`). Configs: dq-*.conf, dqda-*.conf.
 //!
 //! The new cases live in benches/e2e/cases.rs, `--scenario all` in benches/e2e/all.rs.
 
@@ -78,6 +83,8 @@ use std::time::{Duration, Instant};
 mod all;
 #[path = "e2e/cases.rs"]
 mod cases;
+#[path = "e2e/diskq.rs"]
+mod diskq;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 
@@ -100,6 +107,8 @@ enum Scenario {
     Udp,
     Latency,
     Overload,
+    DiskQ,
+    DiskQDa,
 }
 
 impl Scenario {
@@ -117,6 +126,8 @@ impl Scenario {
             Scenario::Udp => "udp",
             Scenario::Latency => "latency",
             Scenario::Overload => "overload",
+            Scenario::DiskQ => "diskq",
+            Scenario::DiskQDa => "diskq-da",
         }
     }
 
@@ -132,6 +143,8 @@ impl Scenario {
             Scenario::OmRelp => "omrelp-",
             Scenario::Uds => "uds-",
             Scenario::Udp => "udp-",
+            Scenario::DiskQ => "dq-",
+            Scenario::DiskQDa => "dqda-",
         }
     }
 }
@@ -167,9 +180,11 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    // The disk-queue cases default to 10,000,000 messages (issue #9), the others to 1,000,000.
+    let diskq_case = matches!(arg("--scenario").as_deref(), Some("diskq" | "diskq-da"));
     let n: usize = arg("--messages")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(if diskq_case { 10_000_000 } else { 1_000_000 });
     let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if arg("--scenario").as_deref() == Some("all") {
@@ -192,11 +207,17 @@ fn main() {
         Some("udp") => Scenario::Udp,
         Some("latency") => Scenario::Latency,
         Some("overload") => Scenario::Overload,
+        Some("diskq") => Scenario::DiskQ,
+        Some("diskq-da") => Scenario::DiskQDa,
         Some(other) => {
-            eprintln!("e2e: unknown scenario '{other}' (all, baseline, rules, forward, forward-tls, tls, relp, omrelp, uds, udp, latency, overload)");
+            eprintln!("e2e: unknown scenario '{other}' (all, baseline, rules, forward, forward-tls, tls, relp, omrelp, uds, udp, latency, overload, diskq, diskq-da)");
             std::process::exit(2);
         }
     };
+    // The disk-queue cases compare rsyslogd's defaults with oxsyslogd (no tuned config).
+    let only = only.or_else(|| {
+        diskq_case.then(|| vec!["rsyslogd-default".to_string(), "oxsyslogd".to_string()])
+    });
     let rules = scenario == Scenario::Rules;
     let forward = scenario == Scenario::Forward;
     let tls = scenario == Scenario::Tls;
@@ -223,7 +244,9 @@ fn main() {
         },
         Daemon {
             name: "oxsyslogd",
-            bin: OX.into(),
+            // E2E_OXSYSLOGD: another build of the daemon (e.g. an older revision, for a
+            // before/after comparison in the same harness)
+            bin: std::env::var("E2E_OXSYSLOGD").unwrap_or_else(|_| OX.into()),
             config: conf("oxsyslogd"),
         },
     ]
@@ -309,6 +332,7 @@ fn main() {
                 Scenario::Udp => cases::run_udp_once(d, &root, &payload, n, run),
                 Scenario::Latency => cases::run_latency_once(d, &root, n, run, &args),
                 Scenario::Overload => cases::run_overload_once(d, &root, &payload, n, run, &args),
+                Scenario::DiskQ | Scenario::DiskQDa => diskq::run_once(d, &root, &payload, n, run),
                 Scenario::Baseline | Scenario::Tls => run_once(d, &root, &payload, n, run),
             };
             match r {
@@ -349,6 +373,8 @@ fn main() {
         format!("# scenario tls: {n} messages over {connections} TLS connection(s) (gtls driver, anon, RSA 2048 certificate, rustls client in the harness) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     } else if let Some(w) = cases::describe(scenario, n) {
         w
+    } else if matches!(scenario, Scenario::DiskQ | Scenario::DiskQDa) {
+        diskq::describe(scenario == Scenario::DiskQDa, n)
     } else {
         format!("# {n} messages over {connections} TCP connection(s) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     };

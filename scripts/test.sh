@@ -29,12 +29,12 @@ die() {
 # ---------------------------------------------------------------------------------------------
 
 # Debian packages the tests use: the reference rsyslogd (8.2302, bookworm) and its TLS/RELP
-# modules, logger, SoftHSM (PKCS#11 tests), openssl and gnutls tools (test certificates).
+# modules (rsyslog-kafka: omkafka for tests/kafka_vs_rsyslogd.rs), logger, SoftHSM (PKCS#11 tests), openssl and gnutls tools (test certificates).
 # The Debian package tier (scripts/test-deb.sh) also needs: debootstrap, debhelper, dpkg-dev, lintian, systemd
 # (systemd-analyze), man-db (its man-page check), util-linux (unshare).
 # The `kafka` feature builds the bundled librdkafka: a C/C++ toolchain, make, pkg-config and
 # zlib's headers (build-essential, pkg-config, zlib1g-dev).
-PACKAGES=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp bsdutils softhsm2 openssl gnutls-bin
+PACKAGES=(rsyslog rsyslog-gnutls rsyslog-openssl rsyslog-relp rsyslog-kafka bsdutils softhsm2 openssl gnutls-bin
     debootstrap debhelper dpkg-dev lintian systemd man-db util-linux
     build-essential pkg-config zlib1g-dev)
 RSYSLOG_VERSION_PREFIX=8.2302

@@ -254,6 +254,20 @@ fn int(p: &Params, name: &str) -> Option<i64> {
     }
 }
 
+/// imudp's `rcvbufSize` (a size: `256k`, `1m` …), at most 1 GiB as in rsyslog.
+fn rcvbuf_size(loc: &Location, p: &Params) -> Result<Option<usize>, String> {
+    let n = match p.get("rcvbufSize") {
+        None => return Ok(None),
+        Some(PValue::Int(n)) => Some(*n),
+        Some(PValue::Str(s)) => crate::config::values::size(s),
+        Some(_) => None,
+    };
+    match n {
+        Some(n) if n >= 0 => Ok(Some((n as usize).min(input::udp::RCVBUF_MAX))),
+        _ => Err(located(loc, "imudp: invalid rcvbufSize")),
+    }
+}
+
 fn port_of(loc: &Location, v: &str) -> Result<u16, String> {
     v.parse::<u16>()
         .map_err(|_| located(loc, format!("invalid port '{v}'")))
@@ -385,7 +399,7 @@ fn plan_inputs(cfg: &Config, rulesets: &Rulesets) -> Result<Vec<PlannedInput>, S
                     socks.push(input::udp::UdpSettings {
                         address: p.str("address").unwrap_or("").to_string(),
                         port: port_of(&i.loc, &port)?,
-                        rcvbuf: int(p, "rcvbufSize").map(|n| n as usize),
+                        rcvbuf: rcvbuf_size(&i.loc, p)?,
                     });
                 }
                 out.push(PlannedInput {
@@ -497,10 +511,13 @@ fn input_kind(p: &PlannedInput) -> crate::mainq::InputKind {
 }
 
 /// The rules thread's side of the main queue.
+#[derive(Clone)]
 struct MainQ {
     q: Arc<crate::mainq::MainQueue>,
     /// Per input index: severity known at enqueue (for dequeue-time discarding).
     severity_known: Vec<bool>,
+    /// The queue's spooler when it has a disk part (src/mqdisk/).
+    spool: Option<Arc<crate::mqdisk::Ctl>>,
 }
 
 /// impstats' name and origin of an input's counter (rsyslog's statsobj names).
@@ -587,6 +604,19 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<Batch>(mq.s.channel_batches());
     let mut rsq = crate::rsq::Queues::new(&cfg, &rsq_plan);
     let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
+    // a main queue with a disk part: the spooler sits between its channel and the rules
+    // thread (src/mqdisk/)
+    let (rx, mut main_spool) = match crate::mqdisk::settings(
+        &cfg.main_queue,
+        mq.s.size,
+        !cfg.main_queue_object,
+    )? {
+        Some(dm) => {
+            let (rx, h) = crate::mqdisk::start("main queue", dm, rx, mq.clone(), pool.clone())?;
+            (rx, Some(h))
+        }
+        None => (rx, None),
+    };
     let notices = Notices::new(
         tx.clone(),
         mq.clone(),
@@ -596,7 +626,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     );
     let _ = NOTICES.set(notices.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
-    let hup = Arc::new(AtomicBool::new(false));
+    // SIGHUPs so far: each rules thread handles every one (src/workers.rs `Hup`)
+    let hup = Arc::new(AtomicU64::new(0));
     let abandon = Arc::new(AtomicBool::new(false));
     let dropped = Arc::new(AtomicU64::new(0));
     let dns = Arc::new(input::dns::Resolver::new(dns_on));
@@ -645,8 +676,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                 }
                 InputPlan::Udp(socks) => {
                     for s in socks {
-                        let sock = input::udp::bind(&s).await?;
-                        tasks.push(tokio::spawn(input::udp::serve(sock, ctx.clone())));
+                        let sock = input::udp::bind(&s, &ctx.notices)?;
+                        tasks.push(input::udp::start(sock, ctx.clone())?);
                     }
                 }
                 InputPlan::Ux(mut s) => {
@@ -719,26 +750,56 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
         .collect();
     let mut split = crate::rsq::split_outputs(&rsq_plan, outputs);
     let outputs = std::mem::take(&mut split[0]);
+    let mut rsq_spools = Vec::new();
     for (d, outs) in split.into_iter().enumerate().skip(1) {
         let rulesets = Rulesets::compile(&cfg, &templates)?;
-        let mq = MainQ {
-            q: rsq.queue(d),
-            severity_known: severity_known.clone(),
-        };
         let r = rsq_plan.rulesets[d];
         let (hup, abandon) = (rsq.hup(d), rsq.abandon(d));
-        let (fwd, rx) = (rsq.forwarder(&rsq_plan, &lost_at_shutdown), rsq.take_rx(d));
-        let (gates, env, pool, lost, stats) = (
-            gates.clone(),
-            env.clone(),
-            pool.clone(),
-            lost_at_shutdown.clone(),
-            stats.clone(),
-        );
-        let t = std::thread::Builder::new()
-            .name(format!("oxsyslogd-rs{d}"))
-            .spawn(move || {
-                if let Some(rx) = rx {
+        let (fwd, mut rx) = (rsq.forwarder(&rsq_plan, &lost_at_shutdown), rsq.take_rx(d));
+        let q = rsq.queue(d);
+        let mut spool = None;
+        // (rx is taken only when the queue has a disk part: a tuple would take it always)
+        let dm = crate::mqdisk::settings(&cfg.rulesets[r].params, q.s.size, false)?;
+        if let Some((dm, inner)) = dm.and_then(|dm| Some((dm, rx.take()?))) {
+            let what = format!("ruleset '{}' queue", cfg.rulesets[r].name);
+            let (srx, h) = crate::mqdisk::start(&what, dm, inner, q.clone(), pool.clone())?;
+            rx = Some(srx);
+            spool = Some(h.ctl.clone());
+            rsq_spools.push(h);
+        }
+        let mq = MainQ {
+            q,
+            severity_known: severity_known.clone(),
+            spool,
+        };
+        let Some(rx) = rx else { continue };
+        // queue.workerThreads: its rules threads (src/workers.rs)
+        let n = crate::workers::count(&cfg.rulesets[r].params);
+        let mut threads = crate::workers::Threads::default();
+        let (mut rulesets, mut fwd) = (Some(rulesets), Some(fwd));
+        for (w, (rx, outs, gates)) in crate::workers::split(n, rx, outs, gates.clone(), &hup)
+            .into_iter()
+            .enumerate()
+        {
+            let rulesets = match rulesets.take() {
+                Some(x) => x,
+                None => Rulesets::compile(&cfg, &templates)?,
+            };
+            let fwd = fwd
+                .take()
+                .unwrap_or_else(|| rsq.forwarder(&rsq_plan, &lost_at_shutdown));
+            let (hup, abandon, env, pool, lost, stats, mq) = (
+                crate::workers::Hup::new(hup.clone()),
+                abandon.clone(),
+                env.clone(),
+                pool.clone(),
+                lost_at_shutdown.clone(),
+                stats.clone(),
+                mq.clone(),
+            );
+            let t = std::thread::Builder::new()
+                .name(format!("oxsyslogd-rs{d}w{w}"))
+                .spawn(move || {
                     process(
                         rx,
                         rulesets,
@@ -754,44 +815,72 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                         mq,
                         fwd,
                     )
-                }
-            })
-            .map_err(|e| format!("cannot start the rules thread of a ruleset queue: {e}"))?;
-        rsq.set_thread(d, t);
+                })
+                .map_err(|e| format!("cannot start the rules thread of a ruleset queue: {e}"))?;
+            threads.push(t);
+        }
+        rsq.set_thread(d, threads);
     }
-    let main_fwd = rsq.forwarder(&rsq_plan, &lost_at_shutdown);
-    let worker = {
-        let (hup, abandon, pool, lost, mq) = (
-            hup.clone(),
+    let main_spool_ctl = main_spool.as_ref().map(|h| h.ctl.clone());
+    // the main queue's rules threads (queue.workerThreads, src/workers.rs)
+    let mut worker = crate::workers::Threads::default();
+    let main_q = MainQ {
+        q: mq.clone(),
+        severity_known,
+        spool: main_spool_ctl,
+    };
+    let mut rulesets = Some(rulesets);
+    let per = crate::workers::split(
+        crate::workers::count(&cfg.main_queue),
+        rx,
+        outputs,
+        gates,
+        &hup,
+    );
+    for (w, (rx, outputs, gates)) in per.into_iter().enumerate() {
+        let rulesets = match rulesets.take() {
+            Some(x) => x,
+            None => Rulesets::compile(&cfg, &templates)?,
+        };
+        let (hup, abandon, pool, lost, mq, env, stats, input_rulesets) = (
+            crate::workers::Hup::new(hup.clone()),
             abandon.clone(),
             pool.clone(),
             lost_at_shutdown.clone(),
-            mq.clone(),
+            main_q.clone(),
+            env.clone(),
+            stats.clone(),
+            input_rulesets.clone(),
         );
-        std::thread::Builder::new()
-            .name("oxsyslogd-rules".into())
-            .spawn(move || {
-                process(
-                    rx,
-                    rulesets,
-                    outputs,
-                    gates,
-                    input_rulesets,
-                    env,
-                    hup,
-                    abandon,
-                    pool,
-                    lost,
-                    stats,
-                    MainQ {
-                        q: mq,
-                        severity_known,
-                    },
-                    main_fwd,
-                )
-            })
-            .map_err(|e| format!("cannot start the processing thread: {e}"))?
-    };
+        let main_fwd = rsq.forwarder(&rsq_plan, &lost_at_shutdown);
+        let name = if w == 0 {
+            "oxsyslogd-rules".to_string()
+        } else {
+            format!("oxsyslogd-rules{w}")
+        };
+        worker.push(
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    process(
+                        rx,
+                        rulesets,
+                        outputs,
+                        gates,
+                        input_rulesets,
+                        env,
+                        hup,
+                        abandon,
+                        pool,
+                        lost,
+                        stats,
+                        mq,
+                        main_fwd,
+                    )
+                })
+                .map_err(|e| format!("cannot start the processing thread: {e}"))?,
+        );
+    }
 
     sd_notify("READY=1");
     notices.info(format!(
@@ -811,7 +900,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                 _ = term.recv() => break,
                 _ = int.recv() => break,
                 _ = hupsig.recv() => {
-                    hup.store(true, Ordering::SeqCst);
+                    hup.fetch_add(1, Ordering::SeqCst);
                     rsq.hup_all();
                     notices.info(format!("[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] rsyslogd was HUPed", env!("CARGO_PKG_VERSION"), std::process::id()));
                 }
@@ -843,9 +932,28 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     if !worker.is_finished() {
         abandon.store(true, Ordering::SeqCst);
     }
-    let _ = worker.join();
+    if let Some(mut h) = main_spool.take() {
+        // memory to disk (saveOnShutdown); then the rules thread's channel closes
+        h.stop();
+        let grace = Instant::now() + Duration::from_secs(1);
+        while !worker.is_finished() && Instant::now() < grace {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if worker.is_finished() {
+            let _ = worker.join();
+        } else {
+            notices.error(
+                "shutdown: the main queue's rules thread did not end (an action blocks); not waiting for it".into(),
+            );
+        }
+    } else {
+        let _ = worker.join();
+    }
     // rulesets' own queues drain once the threads that hand them copies are done
     rsq.shutdown(&rsq_plan);
+    for mut h in rsq_spools {
+        h.stop();
+    }
     drop(rt);
     let lost = lost_at_shutdown.load(Ordering::SeqCst);
     let udp_dropped = dropped.load(Ordering::SeqCst);
@@ -892,13 +1000,13 @@ async fn futures_join(tasks: Vec<tokio::task::JoinHandle<()>>) {
 
 #[allow(clippy::too_many_arguments)]
 fn process(
-    mut rx: mpsc::Receiver<Batch>,
+    mut rx: crate::workers::Rx,
     mut rulesets: Rulesets,
     mut outputs: Vec<Box<dyn Output>>,
     mut gates: Vec<crate::output::gate::Gate>,
     input_rulesets: Vec<usize>,
     mut env: RenderEnv,
-    hup: Arc<AtomicBool>,
+    mut hup: crate::workers::Hup,
     abandon: Arc<AtomicBool>,
     pool: Arc<Mutex<Vec<Batch>>>,
     lost: Arc<AtomicU64>,
@@ -912,13 +1020,18 @@ fn process(
     state.forward_queued = fwd.is_some();
     // what is left of rsyslog's current dequeue batch, and whether it discards
     let (mut win_left, mut win_discard) = (0usize, false);
-    while let Some(mut batch) = rx.blocking_recv() {
+    while let Some(mut batch) = rx.next_batch() {
         if abandon.load(Ordering::Relaxed) {
-            lost.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            if let Some(s) = &mq.spool {
+                // the spooler saves (queue.saveOnShutdown) or counts what was not run
+                s.stop();
+            } else {
+                lost.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            }
             mq.q.release(batch.len());
             continue;
         }
-        if hup.swap(false, Ordering::SeqCst) {
+        if hup.take() {
             for o in outputs.iter_mut() {
                 o.hup();
             }
@@ -1003,15 +1116,14 @@ fn process(
                 };
                 let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
                 rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv, prev| {
-                    if !gates.get_mut(a).is_none_or(|g| g.admit(prev, now)) {
-                        return None;
-                    }
+                    // the gate, the action and its suspension state in one call (one lock
+                    // for an action shared by several rules threads, src/output/shared.rs)
                     let o = outputs.get_mut(a)?;
-                    o.process(mv, &env);
+                    let suspended = o.gated(gates.get_mut(a), prev, now, mv, &env)?;
                     if let Some(c) = t.as_deref_mut().and_then(|t| t.actions.get_mut(a)) {
                         *c += 1;
                     }
-                    Some(o.suspended_now())
+                    Some(suspended)
                 });
                 if let Some(f) = fwd.as_mut() {
                     f.collect(&mut state, m);
@@ -1046,6 +1158,9 @@ fn process(
                 d.fail();
             }
             d.done();
+        }
+        if let Some(s) = &mq.spool {
+            s.batch_done(batch.spool_seq);
         }
         batch.clear();
         if let Ok(mut p) = pool.lock() {

@@ -90,6 +90,8 @@ fn main() -> ExitCode {
             // RELP over TLS (imrelp/omrelp `tls="on"`)
             let (e, w) = oxsyslog::relp::tls::check_config(&loaded.config);
             tls_errors.extend(e);
+            // omkafka's parameters as omkafka.c newActInst checks them
+            tls_errors.extend(oxsyslog::output::kafka::check_config(&loaded.config));
             tls_warnings.extend(w);
             for w in &tls_warnings {
                 eprintln!("oxsyslogd: {w}");

@@ -14,11 +14,10 @@
 //! rules thread has run them (rsyslog's physical queue size, which counts the batch in
 //! processing), so a stalled rules thread fills the queue exactly as in rsyslog.
 //!
-//! Parameters that only matter for a disk-assisted main queue (`queue.highWatermark`,
-//! `queue.lowWatermark`: queue.c uses them only when `bIsDA`) and for more than one worker
-//! (`queue.workerThreadMinimumMessages`: when to start another worker) have no effect on an
-//! in-memory main queue with one worker, in rsyslog as here; `queue.filename` and other
-//! worker counts are refused at start (src/runtime_support.rs).
+//! A queue with `queue.filename` or `queue.type="Disk"` has a disk part behind this
+//! admission (src/mqdisk/: `queue.highWatermark`/`lowWatermark` decide the spilling there);
+//! the size counted here is then what memory holds. `queue.workerThreadMinimumMessages`
+//! (when queue.c starts another worker) has no effect here (src/workers.rs).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -250,6 +249,15 @@ impl MainQueue {
     /// Messages admitted and not yet run by the rules thread (impstats' `size`).
     pub fn size(&self) -> usize {
         self.size.load(Ordering::Relaxed)
+    }
+
+    /// Messages read back from the queue's disk part into memory for the rules thread
+    /// (src/mqdisk/): counted again until it releases them.
+    pub fn hold(&self, n: usize) {
+        let now = self.size.fetch_add(n, Ordering::SeqCst) + n;
+        self.counters
+            .maxqsize
+            .fetch_max(now as u64, Ordering::Relaxed);
     }
 
     /// Shutdown: inputs stop waiting for room.

@@ -122,6 +122,9 @@ pub struct Batch {
     /// The `$.` variables of copies handed to a ruleset's own queue (src/rsq/), one per
     /// message; empty for every other batch.
     pub locals: Vec<Option<crate::json::Json>>,
+    /// The number a queue's spooler gave the batch when it handed it to a rules thread
+    /// (src/mqdisk/: the thread reports it done by it); 0 otherwise.
+    pub spool_seq: u64,
 }
 
 impl Batch {
@@ -132,6 +135,7 @@ impl Batch {
             peers: Vec::new(),
             done: None,
             locals: Vec::new(),
+            spool_seq: 0,
         }
     }
 
@@ -142,6 +146,7 @@ impl Batch {
         self.peers.clear();
         self.done = None;
         self.locals.clear();
+        self.spool_seq = 0;
     }
 
     pub fn len(&self) -> usize {

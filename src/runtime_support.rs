@@ -63,15 +63,23 @@ const MAIN_QUEUE: &[&str] = &[
     "queue.discardSeverity",
     "queue.lightDelayMark",
     "queue.fullDelayMark",
-    // queue.c uses the water marks only for a disk-assisted queue (`bIsDA`), and
-    // queue.filename is refused: no effect, as in rsyslog
+    // the disk part (src/mqdisk/): spill at the high water mark, back to memory below the
+    // low one
     "queue.highWatermark",
     "queue.lowWatermark",
-    // only decides when queue.c starts another worker; the main queue has one
+    "queue.filename",
+    "queue.maxDiskSpace",
+    "queue.maxFileSize",
+    "queue.saveOnShutdown",
+    "queue.checkpointInterval",
+    "queue.syncQueueFiles",
+    "queue.spoolDirectory",
+    // only decides when queue.c wakes another worker; all of them wait on the queue here
+    // (src/workers.rs)
     "queue.workerThreadMinimumMessages",
 ];
 
-/// ruleset() queue parameters honoured besides queue.type and queue.workerThreads="1"
+/// ruleset() queue parameters honoured besides queue.type and queue.workerThreads
 /// (src/rsq/, src/mainq.rs).
 const RULESET_QUEUE: &[&str] = &[
     "queue.size",
@@ -82,9 +90,17 @@ const RULESET_QUEUE: &[&str] = &[
     "queue.discardSeverity",
     "queue.lightDelayMark",
     "queue.fullDelayMark",
-    // no effect without disk assistance or more workers, as for the main queue
+    // the disk part, as for the main queue (src/mqdisk/)
     "queue.highWatermark",
     "queue.lowWatermark",
+    "queue.filename",
+    "queue.maxDiskSpace",
+    "queue.maxFileSize",
+    "queue.saveOnShutdown",
+    "queue.checkpointInterval",
+    "queue.syncQueueFiles",
+    "queue.spoolDirectory",
+    // as for the main queue (src/workers.rs)
     "queue.workerThreadMinimumMessages",
 ];
 
@@ -494,6 +510,8 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "type",
             "target",
             "port",
+            // target pools (src/output/target_pool.rs), an extension for omrelp
+            "pool.resumeInterval",
             "template",
             "timeout",
             "conn.timeout",
@@ -530,6 +548,8 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "type",
             "target",
             "port",
+            // target pools (src/output/target_pool.rs)
+            "pool.resumeInterval",
             "protocol",
             "TCP_Framing",
             "TCP_FrameDelimiter",
@@ -542,7 +562,7 @@ const INSTANCE_PARAMS: &[(&str, &[&str])] = &[
             "resendLastMSGOnReconnect",
             "udp.sendDelay",
             // UDP socket options (fwd_net.rs `UdpOptions`); `address` and `ipfreebind` only
-            // matter for UDP in rsyslog too, `device` with TCP is refused in fwd.rs
+            // matter for UDP in rsyslog too; `device` binds UDP sockets and TCP connections
             "address",
             "device",
             "ipfreebind",
@@ -633,15 +653,20 @@ fn check_params(p: &Params, list: &[&str], what: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `queue.type` LinkedList/FixedArray/Direct… as the queue is (in memory) and
-/// `queue.workerThreads="1"`: what the runtime's own queues are.
+/// `queue.type` LinkedList/FixedArray (with `queue.filename`: disk-assisted) or Disk
+/// (src/mqdisk/) and `queue.workerThreads="1"`: what the runtime's own queues are.
 fn in_memory_one_worker(s: &crate::config::model::Setting) -> bool {
     (s.name.eq_ignore_ascii_case("queue.type")
-        && matches!(&s.value, PValue::Str(t) if ["LinkedList", "FixedArray"]
+        && matches!(&s.value, PValue::Str(t) if ["LinkedList", "FixedArray", "Disk"]
             .iter()
             .any(|k| t.eq_ignore_ascii_case(k))))
-        || (s.name.eq_ignore_ascii_case("queue.workerThreads")
-            && matches!(&s.value, PValue::Int(1)))
+        || workers_ok(s)
+}
+
+/// `queue.workerThreads` 1…64: that many rules threads on the queue (src/workers.rs).
+fn workers_ok(s: &crate::config::model::Setting) -> bool {
+    s.name.eq_ignore_ascii_case("queue.workerThreads")
+        && matches!(&s.value, PValue::Int(n) if (1..=crate::workers::MAX).contains(n))
 }
 
 /// Refuses to start when the config sets something the runtime does not implement.
@@ -664,8 +689,8 @@ pub fn check(cfg: &Config) -> Result<(), String> {
         .iter()
         .filter(|s| !allowed(MAIN_QUEUE, s.name))
     {
-        // the main queue is in memory with one rules thread: asking for exactly that is
-        // honoured; any other type or worker count is refused
+        // the queue types the runtime has and 1…64 rules threads (src/workers.rs) are
+        // honoured; anything else is refused
         if !in_memory_one_worker(s) {
             return Err(refuse(&s.loc, "main_queue()", s.name));
         }
@@ -705,11 +730,10 @@ pub fn check(cfg: &Config) -> Result<(), String> {
             // (src/rsq/), with the main queue's rules (src/mainq.rs)
             let harmless = allowed(RULESET_QUEUE, s.name)
                 || (s.name.eq_ignore_ascii_case("queue.type")
-                    && matches!(&s.value, PValue::Str(t) if ["Direct", "LinkedList", "FixedArray"]
+                    && matches!(&s.value, PValue::Str(t) if ["Direct", "LinkedList", "FixedArray", "Disk"]
                     .iter()
                     .any(|k| t.eq_ignore_ascii_case(k))))
-                || (s.name.eq_ignore_ascii_case("queue.workerThreads")
-                    && matches!(&s.value, PValue::Int(1)));
+                || workers_ok(s);
             if !harmless {
                 return Err(refuse(
                     &s.loc,
@@ -719,7 +743,8 @@ pub fn check(cfg: &Config) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    // several rules threads on a queue: what they cannot share is refused
+    crate::workers::check(cfg)
 }
 
 #[cfg(test)]
@@ -777,10 +802,12 @@ mod tests {
         )
         .unwrap();
         start_check("$MainMsgQueueType FixedArray\n*.* /tmp/x\n").unwrap();
+        // disk and disk-assisted main queues (src/mqdisk/)
+        start_check("main_queue(queue.type=\"Disk\" queue.filename=\"q\" queue.maxDiskSpace=\"1m\" queue.maxFileSize=\"64k\" queue.saveOnShutdown=\"on\" queue.checkpointInterval=\"10\" queue.syncQueueFiles=\"on\")\n*.* /tmp/x\n").unwrap();
+        start_check("$MainMsgQueueFileName q\n$MainMsgQueueSaveOnShutdown on\n$MainMsgQueueMaxDiskSpace 1m\n*.* /tmp/x\n").unwrap();
         for (conf, at) in [
-            ("main_queue(queue.type=\"Disk\")\n", "t.conf:1:12:"),
-            ("main_queue(queue.workerThreads=\"2\")\n", "t.conf:1:12:"),
-            ("main_queue(queue.filename=\"q\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.type=\"Direct\")\n", "t.conf:1:12:"),
+            ("main_queue(queue.workerThreads=\"65\")\n", "t.conf:1:12:"),
         ] {
             let e = start_check(&format!("{conf}*.* /tmp/y\n")).unwrap_err();
             assert!(e.starts_with(at), "{conf}: {e}");
@@ -792,20 +819,17 @@ mod tests {
     #[test]
     fn ruleset_queue_in_memory_starts_disk_and_workers_are_refused() {
         start_check("ruleset(name=\"r\" queue.type=\"LinkedList\" queue.size=\"100\" queue.dequeueBatchSize=\"10\" queue.timeoutEnqueue=\"0\" queue.timeoutShutdown=\"100\" queue.discardMark=\"90\" queue.discardSeverity=\"5\" queue.workerThreads=\"1\") { action(type=\"omfile\" file=\"/tmp/r\") }\n*.* /tmp/x\n").unwrap();
-        for p in [
-            "queue.filename=\"q\"",
-            "queue.workerThreads=\"2\"",
-            "queue.type=\"Disk\"",
-        ] {
-            let e = start_check(&format!(
-                "ruleset(name=\"r\" {p}) {{ action(type=\"omfile\" file=\"/tmp/r\") }}\n*.* /tmp/x\n"
-            ))
-            .unwrap_err();
-            assert!(
-                e.starts_with("t.conf:1:") && e.contains("ruleset(name=\"r\")"),
-                "{p}: {e}"
-            );
-        }
+        // disk and disk-assisted ruleset queues (src/mqdisk/)
+        start_check("ruleset(name=\"r\" queue.type=\"Disk\" queue.filename=\"q\" queue.maxDiskSpace=\"1m\" queue.saveOnShutdown=\"on\") { action(type=\"omfile\" file=\"/tmp/r\") }\nruleset(name=\"s\" queue.filename=\"s\" queue.highWatermark=\"10\" queue.lowWatermark=\"5\") { action(type=\"omfile\" file=\"/tmp/s\") }\n*.* /tmp/x\n").unwrap();
+        let p = "queue.workerThreads=\"65\"";
+        let e = start_check(&format!(
+            "ruleset(name=\"r\" {p}) {{ action(type=\"omfile\" file=\"/tmp/r\") }}\n*.* /tmp/x\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.starts_with("t.conf:1:") && e.contains("ruleset(name=\"r\")"),
+            "{p}: {e}"
+        );
     }
 
     #[test]

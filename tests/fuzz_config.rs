@@ -380,7 +380,8 @@ fn rs_action() -> BoxedStrategy<String> {
              dirCreateMode=\"0700\" createDirs=\"on\" ioBufferSize=\"64k\")",
         ]),
         2 => sel(&["stop", "continue", "call_indirect \"r\";", "call_indirect $.rs;"]),
-        1 => Just("call r".to_string()).boxed(),
+        // (a one-letter name in call is a syntax error in rsyslog's lexer)
+        1 => Just("call rr".to_string()).boxed(),
     ]
     .boxed()
 }
@@ -623,11 +624,15 @@ fn can_share_line(prev: &str, next: &str) -> bool {
         && !last_line.trim_start().starts_with('&')
 }
 
-/// Definitions of the template names `x` and `t` and the ruleset `r` that fragments reference.
+/// Definitions of the template names `x` and `t` and the rulesets `r` and `rr` that
+/// fragments reference.
 const PREAMBLE: &str = "$template x,\"/tmp/%HOSTNAME%/%programname%.log\"
 template(name=\"t\" type=\"string\" string=\"%msg%\\n\")
 ruleset(name=\"r\") {
   action(type=\"omfile\" file=\"/tmp/r\")
+}
+ruleset(name=\"rr\") {
+  action(type=\"omfile\" file=\"/tmp/rr\")
 }
 ";
 

@@ -28,25 +28,27 @@ const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 
 /// The tansu binary to run, or why the test is skipped.
 fn tansu() -> Result<String, String> {
-    let v = std::env::var("OXSYSLOG_TANSU")
-        .map_err(|_| "OXSYSLOG_TANSU is not set (opt-in tier)".to_string())?;
+    let v = std::env::var("OXSYSLOG_TANSU").map_err(|_| {
+        "OXSYSLOG_TANSU is not set (opt-in real-broker tier, see README, Tests)".to_string()
+    })?;
     let bin = if v.contains('/') {
         v
     } else {
         "tansu".to_string()
     };
-    match Command::new(&bin).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status() {
+    match Command::new(&bin)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
         Ok(_) => Ok(bin),
-        Err(e) => Err(format!("no tansu binary ({bin}: {e}); install it with `cargo install tansu --locked --no-default-features --features dynostore`")),
+        Err(e) => Err(format!(
+            "no tansu binary ({bin}: {e}); build it once with `cargo install tansu --locked \
+             --no-default-features --features dynostore --root ~/.cache/tansu-bin` and set \
+             OXSYSLOG_TANSU=~/.cache/tansu-bin/bin/tansu (see README, Tests)"
+        )),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]
@@ -59,7 +61,7 @@ fn produce_through_oxsyslogd_into_tansu() {
         }
     };
     let t = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let url = format!("tcp://127.0.0.1:{port}");
     let _broker = Proc(
         Command::new(&bin)

@@ -11,7 +11,7 @@ pub fn from_object(name: &str, ty: Ty, value: &Value) -> Result<PValue, String> 
     let s = match value {
         Value::Array(items) => {
             return match ty {
-                Ty::Array => Ok(PValue::Array(items.clone())),
+                Ty::Array | Ty::WordOrArray => Ok(PValue::Array(items.clone())),
                 _ => Err(format!(
                     "parameter '{name}' must be a string, but is an array"
                 )),
@@ -33,7 +33,7 @@ pub fn from_object(name: &str, ty: Ty, value: &Value) -> Result<PValue, String> 
         Ty::Size => size(s)
             .map(PValue::Int)
             .ok_or_else(|| format!("parameter '{name}' does not contain a valid size: \"{s}\"")),
-        Ty::Word => {
+        Ty::Word | Ty::WordOrArray => {
             if s.chars().any(char::is_whitespace) {
                 Err(format!("parameter '{name}' contains whitespace, which is not permitted"))
             } else {
@@ -126,7 +126,7 @@ pub fn from_directive<'a>(name: &str, ty: Ty, text: &'a str) -> Result<(PValue, 
         }
         Ty::Char => PValue::Str(word.chars().next().map(String::from).unwrap_or_default()),
         Ty::Array => PValue::Array(vec![word.to_string()]),
-        Ty::Word | Ty::Str | Ty::GoneAway => PValue::Str(word.to_string()),
+        Ty::Word | Ty::WordOrArray | Ty::Str | Ty::GoneAway => PValue::Str(word.to_string()),
     };
     if word.is_empty() && !matches!(ty, Ty::GoneAway) {
         return Err(format!("${name}: a value is required"));

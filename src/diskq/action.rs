@@ -75,7 +75,12 @@ impl DiskMode {
         if name.contains('/') {
             return Err(format!("queue.filename \"{name}\" must not contain '/'"));
         }
-        let Some(dir) = work_directory() else {
+        // queue.spoolDirectory: this queue's own directory instead of the work directory
+        let spool = p
+            .str("queue.spoolDirectory")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from);
+        let Some(dir) = spool.or_else(work_directory) else {
             return Err(format!(
                 "queue.filename \"{name}\" set but no work directory: use global(workDirectory=\"/some/path\") or $WorkDirectory"
             ));

@@ -148,15 +148,66 @@ pub(super) fn flush(sh: &Shared, s: &QueueSettings, g: &mut Inner) -> u64 {
 }
 
 /// The worker takes up to `max` messages from the disk part (the memory part is empty).
-pub(super) fn take(sh: &Shared, g: &mut Inner, max: usize, batch: &mut Vec<Vec<u8>>) {
+/// A `Disk` queue applies `queue.discardMark`/`discardSeverity` again to what it takes, with
+/// the number of messages not yet taken (queue.c `DequeueConsumableElements`); the disk part
+/// of a disk-assisted queue never discards (queue.c gives it a discard mark of 0).
+pub(super) fn take(
+    sh: &Shared,
+    s: &QueueSettings,
+    g: &mut Inner,
+    max: usize,
+    batch: &mut Vec<Vec<u8>>,
+) {
     let Some(d) = g.disk.as_mut() else {
         return;
     };
-    // without the severity byte
-    let (_, lost) = d.read_skipping(max, batch, 1);
+    let only = s.disk.as_ref().is_some_and(|dm| dm.only);
+    if !only || s.discard_severity >= 8 {
+        // without the severity byte
+        let (_, lost) = d.read_skipping(max, batch, 1);
+        if lost > 0 {
+            sh.failed.fetch_add(lost, Ordering::Relaxed);
+        }
+        return;
+    }
+    let first = batch.len();
+    let (got, lost) = d.read(max, batch);
     if lost > 0 {
         sh.failed.fetch_add(lost, Ordering::Relaxed);
     }
+    let left = d.unread() as usize;
+    let mut i = 0;
+    let mut nf = 0;
+    batch.retain_mut(|m| {
+        let at = i;
+        i += 1;
+        if at < first {
+            return true;
+        }
+        // messages still in the queue once this one is taken
+        let size = left + (first + got).saturating_sub(at + 1);
+        if s.discards(size, m.first().copied().unwrap_or(6)) {
+            nf += 1;
+            return false;
+        }
+        m.drain(..1.min(m.len()));
+        true
+    });
+    if nf > 0 {
+        sh.count(|c| {
+            c.discarded_nf.fetch_add(nf, Ordering::Relaxed);
+        });
+    }
+}
+
+/// The size a message enqueued into a `Disk` queue is judged by for `queue.discardMark`:
+/// the messages on disk not yet taken; `None` for other queues (memory decides).
+pub(super) fn disk_only_size(s: &QueueSettings, g: &Inner) -> Option<usize> {
+    let d = g.disk.as_ref()?;
+    s.disk
+        .as_ref()
+        .is_some_and(|dm| dm.only)
+        .then(|| (d.unread() + d.buffered()) as usize)
 }
 
 /// After the worker's `deliver`: a batch from disk that was sent (or given up by the action's

@@ -418,6 +418,31 @@ impl DiskQueue {
         self.read_uncommitted
     }
 
+    /// The read position now (after the records read so far): what [`commit_part`]
+    /// (Self::commit_part) takes to confirm a prefix of them.
+    pub fn read_position(&self) -> State {
+        self.peek
+    }
+
+    /// Confirms the first `n` records read and not committed, which end at `pos` (a
+    /// [`read_position`](Self::read_position) taken after reading them); the records read
+    /// after them stay read and uncommitted. For consumers with several batches out at once.
+    pub fn commit_part(&mut self, pos: State, n: u64) -> std::io::Result<()> {
+        if n >= self.read_uncommitted {
+            return self.commit();
+        }
+        let (peek, rest) = (self.peek, self.read_uncommitted - n);
+        let reader = self.reader.take();
+        self.peek = pos;
+        self.read_uncommitted = n;
+        let r = self.commit();
+        // back to the real read position (after the records still out)
+        self.peek = peek;
+        self.read_uncommitted = rest;
+        self.reader = reader;
+        r
+    }
+
     /// Everything read so far is confirmed: advances the committed position, deletes
     /// segments read to their end, writes the state (per `checkpointInterval`).
     pub fn commit(&mut self) -> std::io::Result<()> {
@@ -476,7 +501,7 @@ impl DiskQueue {
     /// one per batch).
     pub fn checkpoint(&mut self) -> std::io::Result<()> {
         self.since_checkpoint = 0;
-        match state::write(&self.s.dir, &self.s.name, &self.committed) {
+        match state::write(&self.s.dir, &self.s.name, &self.committed, self.s.sync) {
             Ok(()) => {
                 self.state_failing = false;
                 Ok(())

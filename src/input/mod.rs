@@ -15,6 +15,7 @@ pub mod relp;
 pub mod repeat;
 pub mod tcp;
 pub mod udp;
+pub mod udp_recv;
 pub mod uxsock;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -98,6 +99,11 @@ impl Ctx {
         let a = self.mq.admit(&mut batch, self.kind, true, &mut h).await;
         if a.kept < n {
             crate::stats::submitted_discarded(self.input, n - a.kept);
+            let full = n - a.kept - a.discarded_nf;
+            if full > 0 && self.kind.flow == crate::mainq::Flow::NoDelay {
+                // datagrams (imudp, imuxsock) dropped after `queue.timeoutEnqueue`
+                self.dropped.fetch_add(full as u64, Ordering::Relaxed);
+            }
         }
         if batch.is_empty() {
             self.recycle(batch);

@@ -1,22 +1,44 @@
-//! imudp: UDP listeners, one datagram one message, drained in batches; when the queue is
-//! full, datagrams are counted as dropped (as rsyslog does), never silently.
+//! imudp: UDP listeners, one datagram one message. Each socket has its own OS thread (as
+//! rsyslog's imudp has its own thread) that drains it with `recvmmsg` and never waits on the
+//! I/O runtime; the datagrams are parsed into a batch that is handed to the main queue when
+//! the rules thread is ready for it, so batches grow while the rules thread is busy. A full
+//! queue makes the thread wait as rsyslog's imudp does (`queue.timeoutEnqueue`, then the
+//! batch is dropped and counted), while the kernel's receive buffer takes what comes.
 
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
-
-use super::{Ctx, BATCH_BYTES, BATCH_MSGS};
-use crate::message::Peer;
+use super::udp_recv::Mmsg;
+use super::{Ctx, BATCH_BYTES};
+use crate::message::{Batch, Peer};
 
 #[derive(Debug, Clone)]
 pub struct UdpSettings {
     pub address: String,
     pub port: u16,
+    /// `rcvbufSize` in bytes; `Some(0)`: the OS default (as rsyslog's 0); `None` (not
+    /// set): `DEFAULT_RCVBUF`, where rsyslog keeps the OS default.
     pub rcvbuf: Option<usize>,
 }
 
-pub async fn bind(s: &UdpSettings) -> Result<UdpSocket, String> {
+/// rsyslog's limit for `rcvbufSize` (imudp.c): 1 GiB.
+pub const RCVBUF_MAX: usize = 1 << 30;
+
+/// The receive buffer asked for when `rcvbufSize` is not set (a difference from rsyslog,
+/// which keeps the OS default, 208 KiB on Linux): a burst of datagrams while the receive
+/// thread waits for a CPU lands here instead of being dropped by the kernel (journald asks
+/// 8 MiB for its sockets the same way). Kernel memory, used only while datagrams wait.
+pub const DEFAULT_RCVBUF: usize = 4 << 20;
+
+/// Binds the listener; `rcvbufSize` is applied as rsyslog's net.c does (`SO_RCVBUFFORCE`, or
+/// `SO_RCVBUF` without the privilege), with its warning when the kernel grants less; without
+/// it `DEFAULT_RCVBUF` is asked for the same way, silently.
+pub fn bind(
+    s: &UdpSettings,
+    notices: &crate::engine::Notices,
+) -> Result<std::net::UdpSocket, String> {
     let addr = if s.address.is_empty() || s.address == "*" {
         format!("[::]:{}", s.port)
     } else if s.address.contains(':') && !s.address.starts_with('[') {
@@ -24,146 +46,211 @@ pub async fn bind(s: &UdpSettings) -> Result<UdpSocket, String> {
     } else {
         format!("{}:{}", s.address, s.port)
     };
-    let sock = match UdpSocket::bind(&addr).await {
+    let sock = match std::net::UdpSocket::bind(&addr) {
         Ok(x) => x,
-        Err(e) if s.address.is_empty() => UdpSocket::bind(format!("0.0.0.0:{}", s.port))
-            .await
+        Err(e) if s.address.is_empty() => std::net::UdpSocket::bind(format!("0.0.0.0:{}", s.port))
             .map_err(|e2| format!("imudp: cannot bind port {}: {e2} (IPv6: {e})", s.port))?,
         Err(e) => return Err(format!("imudp: cannot bind {addr}: {e}")),
     };
-    if let Some(n) = s.rcvbuf {
-        let _ = nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::RcvBuf, &n);
+    use nix::sys::socket::{getsockopt, setsockopt, sockopt};
+    let (n, asked) = match s.rcvbuf {
+        // never below a larger OS default
+        None => match getsockopt(&sock, sockopt::RcvBuf) {
+            Ok(got) if got / 2 >= DEFAULT_RCVBUF => (0, false),
+            _ => (DEFAULT_RCVBUF, false),
+        },
+        Some(n) => (n, true),
+    };
+    if n > 0 {
+        if setsockopt(&sock, sockopt::RcvBufForce, &n).is_err() {
+            let _ = setsockopt(&sock, sockopt::RcvBuf, &n);
+        }
+        if let (true, Ok(got)) = (asked, getsockopt(&sock, sockopt::RcvBuf)) {
+            // the kernel doubles what it is asked for (socket(7))
+            if got / 2 != n {
+                notices.error(format!(
+                    "imudp: cannot set os socket rcvbuf size {n} for socket {addr}, value now is {}",
+                    got / 2
+                ));
+            }
+        }
     }
     Ok(sock)
 }
 
-/// Datagrams fetched per `recvmmsg` call.
+/// Datagrams fetched per `recvmmsg` call (rsyslog's imudp `BatchSize` default).
 const VLEN: usize = 32;
+/// Messages per batch handed on (a quarter of the stream inputs' `BATCH_MSGS`): the batches
+/// waiting for the rules thread, and the pages they touched, stay small; one write per 256
+/// messages is still far from the rules thread's limit.
+const UDP_BATCH_MSGS: usize = 256;
+/// How long the reader waits in `poll` when it holds no datagram (only to see a shutdown).
+const IDLE_POLL_MS: i32 = 100;
+/// How long a received datagram may wait in the reader for the rules thread to be ready
+/// before it is handed on anyway (the reader looks again every millisecond).
+const HOLD_MAX: Duration = Duration::from_millis(5);
 
-/// Receives datagrams with `recvmmsg` (up to `VLEN` per system call) and hands them on in
-/// batches; a full queue makes the batch count as dropped (never silently).
-pub async fn serve(sock: UdpSocket, ctx: Ctx) {
-    use std::os::fd::AsRawFd;
-    let bufsize = ctx.parse.sanitize.max_msg_size.max(8192) + 1;
-    let mut storage: Vec<Vec<u8>> = vec![vec![0u8; bufsize]; VLEN];
-    let mut got: Vec<(usize, Option<SocketAddr>)> = Vec::with_capacity(VLEN);
-    let mut shutdown = ctx.shutdown.clone();
-    let mut last: Option<(SocketAddr, Peer)> = None;
-    let fd = sock.as_raw_fd();
-    // $RepeatedMsgReduction: one state per socket (rsyslog: per listener).
-    let mut rep = ctx.repeat.then(super::repeat::Repeat::default);
-    // a batch the queue had no slot for: filled further, offered again soon
-    let mut carry: Option<crate::message::Batch> = None;
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            r = sock.readable() => if let Err(e) = r {
-                ctx.notices.warning(format!("imudp: socket error: {e}"));
-                if let Some(b) = carry.take() {
-                    ctx.try_send(b);
-                }
-                return;
-            },
-            _ = tokio::time::sleep(std::time::Duration::from_millis(2)), if carry.is_some() => {}
+/// Starts the socket's receive thread; the returned task ends when the thread has handed on
+/// what it holds after the shutdown signal.
+pub fn start(sock: std::net::UdpSocket, ctx: Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
+    let rt = tokio::runtime::Handle::current();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("oxsyslogd-udp".into())
+        .spawn(move || {
+            Reader::new(sock, ctx, rt).run();
+            let _ = done_tx.send(());
+        })
+        .map_err(|e| format!("imudp: cannot start the receive thread: {e}"))?;
+    Ok(tokio::spawn(async move {
+        let _ = done_rx.await;
+    }))
+}
+
+struct Reader {
+    sock: std::net::UdpSocket,
+    ctx: Ctx,
+    rt: tokio::runtime::Handle,
+    mm: Mmsg,
+    /// The last sender and its properties (one lookup per change of sender).
+    last: Option<(SocketAddr, Peer)>,
+    /// `$RepeatedMsgReduction`: one state per socket (rsyslog: per listener).
+    rep: Option<super::repeat::Repeat>,
+    /// A batch is full at this many arena bytes (room left for one more datagram).
+    full_bytes: usize,
+}
+
+impl Reader {
+    fn new(sock: std::net::UdpSocket, ctx: Ctx, rt: tokio::runtime::Handle) -> Reader {
+        let slot = ctx.parse.sanitize.max_msg_size.max(8192) + 1;
+        Reader {
+            sock,
+            mm: Mmsg::new(VLEN, slot),
+            last: None,
+            rep: ctx.repeat.then(super::repeat::Repeat::default),
+            full_bytes: BATCH_BYTES.saturating_sub(slot).max(1),
+            ctx,
+            rt,
         }
-        let now = crate::parse::now_local();
-        let mut batch = carry.take().unwrap_or_else(|| ctx.new_batch());
-        // Drain what is queued in the socket, VLEN datagrams per system call.
-        while batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
-            got.clear();
-            let res = sock.try_io(tokio::io::Interest::READABLE, || {
-                // Not Send (raw pointers), so it lives only inside this call.
-                let mut headers = nix::sys::socket::MultiHeaders::<
-                        nix::sys::socket::SockaddrStorage,
-                    >::preallocate(VLEN, None);
-                let mut iovs: Vec<[std::io::IoSliceMut<'_>; 1]> = storage
-                    .iter_mut()
-                    .map(|b| [std::io::IoSliceMut::new(b)])
-                    .collect();
-                let msgs = nix::sys::socket::recvmmsg(
-                    fd,
-                    &mut headers,
-                    iovs.iter_mut(),
-                    nix::sys::socket::MsgFlags::MSG_DONTWAIT,
-                    None,
-                )
-                .map_err(std::io::Error::from)?;
-                for m in msgs {
-                    let addr = m.address.and_then(|a: nix::sys::socket::SockaddrStorage| {
-                        a.as_sockaddr_in()
-                            .map(|v4| SocketAddr::from(std::net::SocketAddrV4::from(*v4)))
-                            .or_else(|| {
-                                a.as_sockaddr_in6()
-                                    .map(|v6| SocketAddr::from(std::net::SocketAddrV6::from(*v6)))
-                            })
-                    });
-                    got.push((m.bytes, addr));
-                }
-                Ok(())
-            });
-            match res {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+    }
+
+    fn run(mut self) {
+        let fd = self.sock.as_raw_fd();
+        let mut batch: Option<Batch> = None;
+        // when the oldest datagram of `batch` was received
+        let mut held_since: Option<Instant> = None;
+        let shutdown = self.ctx.shutdown.clone();
+        loop {
+            let n = match self.mm.recv(fd, libc::MSG_DONTWAIT) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    ctx.notices.warning(format!("imudp: receive error: {e}"));
-                    break;
+                    self.ctx
+                        .notices
+                        .warning(format!("imudp: receive error: {e}"));
+                    std::thread::sleep(Duration::from_millis(10));
+                    0
                 }
-            }
-            if got.is_empty() {
-                break;
-            }
-            for (i, &(n, addr)) in got.iter().enumerate() {
-                let Some(addr) = addr else { continue };
-                if let Some(acl) = &ctx.acl {
-                    if !super::acl::admit(acl, addr, &ctx.notices, false).await {
-                        continue;
+            };
+            if n > 0 {
+                let b = batch.get_or_insert_with(|| self.ctx.new_batch());
+                self.take(b, n);
+                held_since.get_or_insert_with(Instant::now);
+                if b.len() >= UDP_BATCH_MSGS || b.data.len() >= self.full_bytes {
+                    held_since = None;
+                    if let Some(b) = batch.take() {
+                        self.hand(b);
                     }
                 }
-                let peer = match &last {
-                    Some((a, p)) if *a == addr => p.clone(),
-                    _ => {
-                        let p = peer_for(&ctx, addr).await;
-                        last = Some((addr, p.clone()));
-                        p
+                if n == self.mm.vlen() {
+                    continue; // probably more queued
+                }
+            }
+            // The socket is drained for now: hand the batch on if the rules thread is ready
+            // for it (or it waited long enough), else go on filling it.
+            if let (Some(_), Some(t)) = (&batch, held_since) {
+                if self.consumer_ready() || t.elapsed() >= HOLD_MAX {
+                    held_since = None;
+                    if let Some(b) = batch.take() {
+                        self.hand(b);
+                    }
+                }
+            }
+            if shutdown.has_changed().unwrap_or(true) {
+                break;
+            }
+            let timeout = if batch.is_some() { 1 } else { IDLE_POLL_MS };
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd for the duration of the call.
+            unsafe { libc::poll(&mut pfd, 1, timeout) };
+        }
+        if let Some(b) = batch.take() {
+            self.hand(b);
+        }
+        if let Some(mut r) = self.rep.take() {
+            let mut b = self.ctx.new_batch();
+            r.flush(&mut b);
+            self.hand(b);
+        }
+    }
+
+    /// The main queue's channel is empty: the rules thread waits or runs its last batch.
+    fn consumer_ready(&self) -> bool {
+        self.ctx.tx.capacity() == self.ctx.tx.max_capacity()
+    }
+
+    /// Parses the `n` datagrams of the last `recvmmsg` into the batch.
+    fn take(&mut self, batch: &mut Batch, n: usize) {
+        let now = crate::parse::now_local();
+        for i in 0..n {
+            let (data, addr) = self.mm.get(i);
+            let Some(addr) = addr else { continue };
+            if let Some(acl) = &self.ctx.acl {
+                let ok = match acl.cached(addr.ip().to_canonical()) {
+                    Some(v) => v,
+                    None => {
+                        self.rt
+                            .block_on(super::acl::admit(acl, addr, &self.ctx.notices, false))
                     }
                 };
-                let pi = Ctx::peer_index(&mut batch, &peer);
-                let (mark, before) = (batch.data.len(), batch.len());
-                ctx.push(&mut batch, &storage[i][..n.min(bufsize)], pi, &now);
-                if let (Some(r), true) = (&mut rep, batch.len() > before) {
-                    r.check_last(&mut batch, mark, ctx.parse.permit_slash_in_programname);
+                if !ok {
+                    continue;
                 }
             }
-            if got.len() < VLEN {
-                break;
+            let pi = match &self.last {
+                Some((a, p)) if *a == addr => Ctx::peer_index(batch, p),
+                _ => {
+                    let p = peer_for(&self.ctx, addr);
+                    let pi = Ctx::peer_index(batch, &p);
+                    self.last = Some((addr, p));
+                    pi
+                }
+            };
+            let (mark, before) = (batch.data.len(), batch.len());
+            self.ctx.push(batch, data, pi, &now);
+            if let (Some(r), true) = (&mut self.rep, batch.len() > before) {
+                r.check_last(batch, mark, self.ctx.parse.permit_slash_in_programname);
             }
         }
-        if batch.len() < BATCH_MSGS && batch.data.len() + bufsize < BATCH_BYTES {
-            carry = ctx.try_send_unless_full(batch);
-        } else {
-            ctx.try_send(batch);
-        }
     }
-    if let Some(b) = carry {
-        ctx.try_send(b);
-    }
-    if let Some(mut r) = rep {
-        let mut b = ctx.new_batch();
-        r.flush(&mut b);
-        ctx.try_send(b);
+
+    /// Hands a batch to the main queue, waiting as rsyslog's imudp does when it is full.
+    fn hand(&self, batch: Batch) {
+        self.rt.block_on(self.ctx.send(batch));
     }
 }
 
-async fn peer_for(ctx: &Ctx, addr: SocketAddr) -> Peer {
+/// The sender's properties; a name not yet cached is looked up here (this thread may wait).
+fn peer_for(ctx: &Ctx, addr: SocketAddr) -> Peer {
     let ip = addr.ip().to_canonical();
     let host = match ctx.dns.cached(ip) {
         Some(h) => h,
-        None => {
-            let dns = ctx.dns.clone();
-            tokio::task::spawn_blocking(move || dns.name(ip))
-                .await
-                .unwrap_or_else(|_| Arc::from(ip.to_string()))
-        }
+        None => ctx.dns.name(ip),
     };
     Peer {
         host,

@@ -395,7 +395,8 @@ impl ActionQueue {
                 discarded += 1;
                 continue;
             }
-            if self.settings.discards(g.msgs.len(), m.0) {
+            let size = disk_hook::disk_only_size(&self.settings, &g).unwrap_or(g.msgs.len());
+            if self.settings.discards(size, m.0) {
                 sh.count(|c| {
                     c.discarded_nf.fetch_add(1, Ordering::Relaxed);
                 });
@@ -673,7 +674,7 @@ impl Worker {
                 // memory first; the disk part holds the newer messages (src/diskq/action.rs)
                 from_disk = g.msgs.is_empty();
                 if from_disk {
-                    disk_hook::take(&self.shared, &mut g, self.s.batch, &mut batch);
+                    disk_hook::take(&self.shared, &self.s, &mut g, self.s.batch, &mut batch);
                     if self.s.ratelimit_interval > 0 {
                         let (s, rl, t) = (&self.s, &mut self.rl, &*self.t);
                         batch.retain(|_| Self::within_ratelimit(s, rl, t));

@@ -3,7 +3,9 @@
 //! `RSYSLOG_TraditionalForwardFormat`, or the module's / `$ActionForwardDefaultTemplate`),
 //! `keepAlive*`, `rebindInterval`, `resendLastMSGOnReconnect`, `udp.sendDelay` (µs), and the
 //! legacy `@host`, `@@host`, `@@(o)host:port`, `@[v6]:port` that the
-//! config loader turns into these parameters.
+//! config loader turns into these parameters. `target=["a","b","c"]` (TCP/TLS; `port` one
+//! word or a list, `pool.resumeInterval`) is a target pool (src/output/target_pool.rs), as
+//! rsyslog 8.2404+.
 //!
 //! The rules thread only renders the template and hands the message to the action's queue
 //! (src/output/actq.rs); a worker thread resolves, connects, sends, retries and suspends
@@ -14,7 +16,7 @@ use crate::template::Templates;
 
 use super::actq::{ActionQueue, QueueSettings};
 use super::fwd_net::{Framing, KeepAlive, Target, Tcp, TcpOptions, Udp};
-use super::queued::{int, max_message_size, port, QueuedOutput};
+use super::queued::{int, max_message_size, QueuedOutput};
 
 /// omfwd's builder; the action itself is a [`QueuedOutput`].
 pub struct FwdOutput;
@@ -50,40 +52,48 @@ impl FwdOutput {
         templates: &Templates,
     ) -> Result<QueuedOutput, String> {
         let p = &a.params;
-        let host = p
-            .str("target")
-            .ok_or("parameter \"target\" is required")?
-            .to_string();
-        let port = port(a)?;
         let max_msg = max_message_size(cfg);
         let rebind = int(a, "rebindInterval").unwrap_or(0).max(0) as u64;
         let tcp = p
             .str("protocol")
             .is_some_and(|s| s.eq_ignore_ascii_case("tcp"));
-        // omfwd's statistics object, `TCP-host-port` (omfwd.c `setupInstStatsCtrs`), for
-        // action() statements only, as rsyslog
-        let bytes = if from_action_statement(a) {
-            crate::stats::register_bytes(
-                index,
-                format!("{}-{host}-{port}", if tcp { "TCP" } else { "UDP" }),
-            )
-        } else {
-            Default::default()
-        };
-        let target = Target {
-            host,
-            port,
-            max_msg,
-            bytes,
-        };
+        // `target=[…]`: a target pool (src/output/target_pool.rs), TCP only as in rsyslog
+        let mut hosts = super::target_pool::targets(a, 514, "omfwd")?;
+        if !tcp && hosts.len() > 1 {
+            crate::engine::report_error(format!(
+                "omfwd: target pools need protocol=\"tcp\"; with UDP only the first target, {}, is used",
+                hosts[0].0
+            ));
+            hosts.truncate(1);
+        }
+        let resume = super::target_pool::resume_interval(a);
+        // omfwd's statistics object, `TCP-host-port` (omfwd.c `setupInstStatsCtrs`; one per
+        // target of a pool), for action() statements only, as rsyslog
+        let targets: Vec<Target> = hosts
+            .into_iter()
+            .map(|(host, port)| {
+                let bytes = if from_action_statement(a) {
+                    crate::stats::register_bytes(
+                        index,
+                        format!("{}-{host}-{port}", if tcp { "TCP" } else { "UDP" }),
+                    )
+                } else {
+                    Default::default()
+                };
+                Target {
+                    host,
+                    port,
+                    max_msg,
+                    bytes,
+                }
+            })
+            .collect();
         // queue.workerThreads: one connection per worker (src/output/actq_pool.rs; the
         // action queue refuses counts it does not take)
         let workers = int(a, "queue.workerThreads").unwrap_or(1).clamp(1, 64) as usize;
         let transport: Box<dyn super::actq::Transport> = if tcp {
-            // rsyslog binds a TCP connection to `device` too; here only UDP sockets are
-            if p.contains("device") {
-                return Err("device= with protocol=\"tcp\" is not implemented by the oxsyslogd runtime yet (UDP only); refusing to start rather than send through another interface".into());
-            }
+            // `device`: each connection's socket is bound to it (fwd_net.rs)
+            let device = p.str("device").map(str::to_string);
             let framing = match p.str("TCP_Framing") {
                 Some(f) if f.eq_ignore_ascii_case("octet-counted") => Framing::OctetCounted,
                 _ => Framing::Traditional(
@@ -108,24 +118,40 @@ impl FwdOutput {
                 Some((_, r)) => r.to_string(),
                 None => e,
             };
-            let tls = match crate::tls::settings::for_omfwd(cfg, a).map_err(unlocated)? {
-                Some(ts) => {
-                    let (cc, warnings) =
-                        crate::tls::setup::client_config(&ts, &target.host).map_err(unlocated)?;
-                    for w in warnings {
-                        crate::engine::report_warning(w);
+            // (one client per target of a pool: the name checked is the target's)
+            let tls_settings = crate::tls::settings::for_omfwd(cfg, a).map_err(unlocated)?;
+            let mut tls = Vec::with_capacity(targets.len());
+            for target in &targets {
+                tls.push(match &tls_settings {
+                    Some(ts) => {
+                        let (cc, warnings) = crate::tls::setup::client_config(ts, &target.host)
+                            .map_err(unlocated)?;
+                        for w in warnings {
+                            crate::engine::report_warning(w);
+                        }
+                        Some(super::fwd_tls::TlsClient::new(
+                            cc,
+                            ts.auth,
+                            &target.host,
+                            ts.remote_sni.as_deref(),
+                        ))
                     }
-                    Some(super::fwd_tls::TlsClient::new(
-                        cc,
-                        ts.auth,
-                        &target.host,
-                        ts.remote_sni.as_deref(),
-                    ))
-                }
-                None => None,
-            };
+                    None => None,
+                });
+            }
             super::actq_pool::Pool::of(workers, || {
-                Box::new(Tcp::new(target.clone(), framing, options).with_tls(tls.clone()))
+                let ts = targets
+                    .iter()
+                    .zip(&tls)
+                    .map(|(target, tls)| {
+                        Box::new(
+                            Tcp::new(target.clone(), framing, options)
+                                .with_tls(tls.clone())
+                                .with_device(device.clone()),
+                        ) as Box<dyn super::actq::Transport>
+                    })
+                    .collect();
+                super::target_pool::TargetPool::of(ts, resume, "omfwd")
             })
         } else {
             let delay = int(a, "udp.sendDelay").unwrap_or(0).max(0) as u64;
@@ -133,7 +159,7 @@ impl FwdOutput {
             super::actq_pool::Pool::of(workers, || {
                 Box::new(
                     Udp::new(
-                        target.clone(),
+                        targets[0].clone(),
                         rebind,
                         std::time::Duration::from_micros(delay),
                     )
@@ -160,9 +186,14 @@ impl FwdOutput {
         );
         let settings =
             QueueSettings::from_action_with(a, index, "builtin:omfwd", report, report_cont)?;
+        let names: Vec<String> = targets.iter().map(Target::describe).collect();
         let describe = format!(
             "{} ({})",
-            target.describe(),
+            if names.len() == 1 {
+                names.join("")
+            } else {
+                format!("pool [{}]", names.join(", "))
+            },
             if tcp { "tcp" } else { "udp" }
         );
         Ok(QueuedOutput::new(

@@ -122,6 +122,42 @@ fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
     Ok(UdpSocket::from(fd))
 }
 
+/// A TCP connection to `to` from a socket bound to network device `device` (omfwd's
+/// `device`): SO_BINDTODEVICE before connect(2), which gives up after [`CONNECT_TIMEOUT`]
+/// (SO_SNDTIMEO bounds a blocking connect on Linux).
+fn connect_on_device(to: &SocketAddr, device: &str) -> Result<TcpStream, String> {
+    use nix::sys::socket::{self as ns, sockopt};
+    let family = if to.is_ipv4() {
+        ns::AddressFamily::Inet
+    } else {
+        ns::AddressFamily::Inet6
+    };
+    let fd = ns::socket(
+        family,
+        ns::SockType::Stream,
+        ns::SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| format!("{to}: cannot create a TCP socket: {e}"))?;
+    ns::setsockopt(
+        &fd,
+        sockopt::BindToDevice,
+        &std::ffi::OsString::from(device),
+    )
+    .map_err(|e| format!("{to}: cannot bind the TCP socket to device '{device}': {e}"))?;
+    let tv = nix::sys::time::TimeVal::new(CONNECT_TIMEOUT.as_secs() as _, 0);
+    ns::setsockopt(&fd, sockopt::SendTimeout, &tv)
+        .map_err(|e| format!("{to}: cannot set the connect timeout: {e}"))?;
+    match ns::connect(fd.as_raw_fd(), &ns::SockaddrStorage::from(*to)) {
+        Ok(()) => Ok(TcpStream::from(fd)),
+        // the send timeout ran out during connect
+        Err(nix::errno::Errno::EINPROGRESS) => {
+            Err(format!("{to}: connection timed out (device '{device}')"))
+        }
+        Err(e) => Err(format!("{to}: {e} (device '{device}')")),
+    }
+}
+
 /// UDP: one datagram per message, to the first address that takes it.
 pub struct Udp {
     target: Target,
@@ -258,6 +294,9 @@ pub struct Tcp {
     conn: Option<Conn>,
     /// TLS (`StreamDriverMode="1"`, src/output/fwd_tls.rs).
     tls: Option<TlsClient>,
+    /// `device`: the connection's socket is bound to this network device (SO_BINDTODEVICE,
+    /// as nsd_ptcp.c's `Connect`).
+    device: Option<String>,
     buf: Vec<u8>,
     ends: Vec<usize>,
 }
@@ -283,6 +322,7 @@ impl Tcp {
             resend_pending: false,
             conn: None,
             tls: None,
+            device: None,
             buf: Vec::new(),
             ends: Vec::new(),
         }
@@ -291,6 +331,12 @@ impl Tcp {
     /// Makes the connection TLS (`None`: plain).
     pub fn with_tls(mut self, tls: Option<TlsClient>) -> Tcp {
         self.tls = tls;
+        self
+    }
+
+    /// Binds the connection to a network device (`None`: any).
+    pub fn with_device(mut self, device: Option<String>) -> Tcp {
+        self.device = device;
         self
     }
 
@@ -481,7 +527,13 @@ impl Transport for Tcp {
         self.conn = None;
         let mut err = String::new();
         for a in self.target.resolve()? {
-            match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+            let conn = match &self.device {
+                None => {
+                    TcpStream::connect_timeout(&a, CONNECT_TIMEOUT).map_err(|e| format!("{a}: {e}"))
+                }
+                Some(d) => connect_on_device(&a, d),
+            };
+            match conn {
                 Ok(s) => {
                     let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
                     self.set_keepalive(&s);
@@ -497,7 +549,7 @@ impl Transport for Tcp {
                     });
                     return Ok(());
                 }
-                Err(e) => err = format!("{a}: {e}"),
+                Err(e) => err = e,
             }
         }
         Err(err)

@@ -124,16 +124,54 @@ impl KafkaSettings {
     }
 }
 
-/// Header of an encoded record: topic length, key length (`NONE`: no key / the static one).
-const HDR: usize = 8;
+/// What `rsyslogd -N1` refuses in omkafka actions (omkafka.c `newActInst`): a bad
+/// `confParam`, `dynaKey` without a key template name, a missing `dynaTopic` / `dynaKey`
+/// template. One `file:line: error: omkafka: …` line per action; with or without the feature.
+pub fn check_config(cfg: &Config) -> Vec<String> {
+    let templates = Templates::from_config(cfg).ok();
+    let mut errors = Vec::new();
+    for a in cfg
+        .actions
+        .iter()
+        .filter(|a| a.module.eq_ignore_ascii_case("omkafka"))
+    {
+        let r = KafkaSettings::from_action(a, String::new()).and_then(|s| {
+            let missing = |what: &str, name: &str| match &templates {
+                Some(t) if t.get(name).is_none() => {
+                    Err(format!("{what} template '{name}' not found"))
+                }
+                _ => Ok(()),
+            };
+            if flag(a, "dynaTopic") {
+                missing("dynaTopic", &s.topic)?;
+            }
+            match (flag(a, "dynaKey"), a.params.str("key")) {
+                (true, Some(k)) => missing("dynaKey", k),
+                _ => Ok(()),
+            }
+        });
+        if let Err(e) = r {
+            errors.push(format!("{}: error: omkafka: {e}", a.loc));
+        }
+    }
+    errors
+}
+
+/// Header of an encoded record: topic length, key length (`NONE`: no key / the static one),
+/// timestamp.
+const HDR: usize = 16;
 /// Length value meaning "not rendered": the static topic, or no dynamic key.
 pub const NONE: u32 = u32::MAX;
 
-/// One record as the queue carries it: `[topic len u32][key len u32][topic][key][payload]`.
+/// One record as the queue carries it:
+/// `[topic len u32][key len u32][timestamp i64][topic][key][payload]`.
 /// Built in place by [`KafkaOutput`], one buffer per message.
 pub struct Record<'a> {
     pub topic: Option<&'a [u8]>,
     pub key: Option<&'a [u8]>,
+    /// The Kafka record's CreateTime in ms: omkafka's `%timestamp:::date-unixtimestamp%`
+    /// × 1000; 0 (resubmitted messages, dates outside 1970–2100) lets librdkafka use now.
+    pub ts: i64,
     pub payload: &'a [u8],
 }
 
@@ -144,6 +182,7 @@ pub fn encode(r: &Record<'_>) -> Vec<u8> {
     let len = |x: Option<&[u8]>| x.map_or(NONE, |x| x.len() as u32);
     v.extend_from_slice(&len(r.topic).to_le_bytes());
     v.extend_from_slice(&len(r.key).to_le_bytes());
+    v.extend_from_slice(&r.ts.to_le_bytes());
     v.extend_from_slice(r.topic.unwrap_or_default());
     v.extend_from_slice(r.key.unwrap_or_default());
     v.extend_from_slice(r.payload);
@@ -157,6 +196,8 @@ pub fn decode(b: &[u8]) -> Option<Record<'_>> {
         return None;
     }
     let (t, k) = (n(0), n(4));
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&b[8..16]);
     let tl = if t == NONE { 0 } else { t as usize };
     let kl = if k == NONE { 0 } else { k as usize };
     let rest = &b[HDR..];
@@ -166,6 +207,7 @@ pub fn decode(b: &[u8]) -> Option<Record<'_>> {
     Some(Record {
         topic: (t != NONE).then(|| &rest[..tl]),
         key: (k != NONE).then(|| &rest[tl..tl + kl]),
+        ts: i64::from_le_bytes(ts),
         payload: &rest[tl + kl..],
     })
 }
@@ -192,7 +234,11 @@ pub struct KafkaOutput {
 impl super::Output for KafkaOutput {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
         let mut buf = Vec::with_capacity(256);
-        buf.extend_from_slice(&[0xff; HDR]);
+        buf.extend_from_slice(&[0xff; 8]);
+        // omkafka.c: the record's timestamp is `%timestamp:::date-unixtimestamp%` (seconds,
+        // printed as unsigned 32-bit and read back with atoi) × 1000
+        let secs = crate::template::datefmt::to_unix(m.time_reported()) as u32 as i32 as i64;
+        buf.extend_from_slice(&(secs * 1000).to_le_bytes());
         if let Some(t) = &self.topic_tpl {
             t.render(m, env, &mut buf);
             let n = (buf.len() - HDR) as u32;
@@ -338,25 +384,34 @@ mod tests {
             Record {
                 topic: None,
                 key: None,
+                ts: 0,
                 payload: b"m\n",
             },
             Record {
                 topic: Some(b"t"),
                 key: Some(b""),
+                ts: -1,
                 payload: b"",
             },
             Record {
                 topic: Some(b"topic"),
                 key: Some(b"key"),
+                ts: 1_700_000_000_000,
                 payload: b"payload",
             },
         ] {
             let v = encode(&r);
             let d = decode(&v).unwrap();
-            assert_eq!((d.topic, d.key, d.payload), (r.topic, r.key, r.payload));
+            assert_eq!(
+                (d.topic, d.key, d.ts, d.payload),
+                (r.topic, r.key, r.ts, r.payload)
+            );
         }
         assert!(decode(b"\0\0\0").is_none());
-        assert!(decode(&[9, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, b'x']).is_none());
+        let mut short = vec![9, 0, 0, 0, 0xff, 0xff, 0xff, 0xff];
+        short.extend_from_slice(&[0; 8]);
+        short.push(b'x');
+        assert!(decode(&short).is_none());
     }
 
     #[test]

@@ -64,6 +64,17 @@ fn failure_kind(c: RDKafkaErrorCode) -> usize {
     }
 }
 
+/// librdkafka's `rd_kafka_err2str` text, as omkafka writes it to `errorFile` (rdkafka's
+/// Display adds the code's name: `Name (text)`).
+fn err2str(code: RDKafkaErrorCode) -> String {
+    let full = code.to_string();
+    let name = format!("{code:?} (");
+    match full.strip_prefix(&name).and_then(|r| r.strip_suffix(')')) {
+        Some(text) => text.to_string(),
+        None => full,
+    }
+}
+
 /// The index of the `errors_*` counter for a client error event (omkafka.c `errorCallback`).
 fn error_kind(c: RDKafkaErrorCode) -> usize {
     match c {
@@ -73,6 +84,23 @@ fn error_kind(c: RDKafkaErrorCode) -> usize {
         RDKafkaErrorCode::Authentication => 12,
         RDKafkaErrorCode::SSL => 13,
         _ => 14,
+    }
+}
+
+/// Logs one failed message, at most 500 per 5 s (`window`: start, count).
+fn log_failure(window: &mut (Instant, u32), text: String) {
+    let (start, n) = window;
+    if start.elapsed() >= Duration::from_secs(5) {
+        *start = Instant::now();
+        *n = 0;
+    }
+    *n += 1;
+    match *n {
+        1..=500 => crate::engine::report_error(text),
+        501 => crate::engine::report_error(
+            "omkafka: more failed messages in the last 5 s; not logged".into(),
+        ),
+        _ => {}
     }
 }
 
@@ -133,6 +161,9 @@ pub struct KafkaTransport {
     closed: Arc<(Mutex<bool>, Condvar)>,
     /// Drained delivery reports (reused).
     drained: Vec<(usize, Option<RDKafkaErrorCode>)>,
+    /// Per-message failure logs in the current 5 s window (start, count): at most 500, as
+    /// rsyslog's internal message rate limit (internalmsg.ratelimit.burst).
+    log_window: (Instant, u32),
 }
 
 impl KafkaTransport {
@@ -177,6 +208,7 @@ impl KafkaTransport {
             stopping,
             closed,
             drained: Vec::new(),
+            log_window: (Instant::now(), 0),
             s,
         };
         t.load_failed();
@@ -203,6 +235,7 @@ impl KafkaTransport {
             self.retry.push(encode(&Record {
                 topic: Some(&topic),
                 key: key.as_deref(),
+                ts: 0,
                 payload: &msg,
             }));
         }
@@ -247,32 +280,74 @@ impl KafkaTransport {
         if let Some(p) = self.s.fixed_partition {
             return Some(p);
         }
+        // omkafka.c getPartition: ATOMIC_INC_AND_FETCH_unsigned is __sync_fetch_and_add, so
+        // the value before the increment counts: the first message goes to partition 0
+        let p = self.next_partition % self.s.partitions as u32;
         self.next_partition = self.next_partition.wrapping_add(1);
-        Some((self.next_partition % self.s.partitions as u32) as i32)
+        Some(p as i32)
     }
 
-    /// A message of `msgs` finally failed with `code`: resubmit or errorFile.
-    fn failed(&mut self, m: &[u8], code: RDKafkaErrorCode, first: &mut Option<String>) {
+    /// A message of `msgs` finally failed with `code`: resubmit, or (omkafka.c) a failed
+    /// delivery report goes to `errorFile`, a message librdkafka refused at produce time
+    /// (`at_produce`: Some(its partition, -1 unassigned), e.g. over `message.max.bytes`)
+    /// only to the error log.
+    fn failed(
+        &mut self,
+        m: &[u8],
+        code: RDKafkaErrorCode,
+        first: &mut Option<String>,
+        at_produce: Option<i32>,
+    ) {
         self.count(FAILURES);
         self.count(failure_kind(code));
         let Some(r) = decode(m) else { return };
+        let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
         if self.s.resubmit && code != RDKafkaErrorCode::MessageSizeTooLarge {
-            let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
+            // resubmitted without a timestamp, as omkafka's checkFailedMessages
             let e = encode(&Record {
                 topic: Some(topic),
                 key: r.key,
+                ts: 0,
                 payload: r.payload,
             });
             self.retry.push(e);
-        } else if let Some(f) = &mut self.error_file {
-            let mut line = Vec::with_capacity(r.payload.len() + 96);
-            error_line(&mut line, code as i32, &code.to_string(), r.payload);
-            f.append(&line);
+        } else {
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            let payload = r.payload.strip_suffix(b"\n").unwrap_or(r.payload);
+            if let Some(part) = at_produce {
+                // writeKafka: LogError, no errorFile line
+                log_failure(&mut self.log_window, format!(
+                    "omkafka: Failed to produce to topic '{}' (rd_kafka_producev)partition {}: {}/{} - KEY '{}' -MSG '{}'",
+                    text(topic),
+                    part,
+                    code as i32,
+                    err2str(code),
+                    r.key.map_or("(null)".into(), text),
+                    text(payload)
+                ));
+            } else {
+                // deliveryCallback: LogError and the errorFile line
+                log_failure(
+                    &mut self.log_window,
+                    format!(
+                        "omkafka: kafka delivery FAIL on Topic '{}', msg '{}', key '{}'",
+                        text(topic),
+                        text(payload),
+                        text(r.key.unwrap_or_default())
+                    ),
+                );
+                if let Some(f) = &mut self.error_file {
+                    let mut line = Vec::with_capacity(r.payload.len() + 96);
+                    error_line(&mut line, code as i32, &err2str(code), r.payload);
+                    f.append(&line);
+                }
+            }
         }
         if first.is_none() {
-            let topic =
-                String::from_utf8_lossy(r.topic.unwrap_or(self.s.topic.as_bytes())).into_owned();
-            *first = Some(format!("delivery to topic '{topic}' failed: {code}"));
+            *first = Some(format!(
+                "delivery to topic '{}' failed: {code}",
+                String::from_utf8_lossy(topic)
+            ));
         }
     }
 
@@ -295,12 +370,12 @@ impl KafkaTransport {
                 None => self.count(ACKED),
                 Some(c) if i < STARTUP => {
                     if let Some(m) = msgs.get(i) {
-                        self.failed(m, c, first)
+                        self.failed(m, c, first, None)
                     }
                 }
                 Some(c) => {
                     if let Some(m) = self.startup.get(i - STARTUP).cloned() {
-                        self.failed(&m, c, first)
+                        self.failed(&m, c, first, None)
                     }
                 }
             }
@@ -331,6 +406,9 @@ impl KafkaTransport {
             if let Some(p) = part {
                 rec = rec.partition(p);
             }
+            if r.ts != 0 {
+                rec = rec.timestamp(r.ts);
+            }
             loop {
                 match self.producer.send(rec) {
                     Ok(()) => {
@@ -345,7 +423,7 @@ impl KafkaTransport {
                     }
                     Err((e, _)) => {
                         let code = e.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
-                        self.failed(m, code, &mut first);
+                        self.failed(m, code, &mut first, Some(part.unwrap_or(-1)));
                         break;
                     }
                 }
@@ -448,5 +526,22 @@ impl Transport for KafkaTransport {
 
     fn describe(&self) -> String {
         format!("kafka {}", self.s.brokers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn err2str_is_librdkafkas_text_without_the_name() {
+        assert_eq!(
+            err2str(RDKafkaErrorCode::MessageSizeTooLarge),
+            "Broker: Message size too large"
+        );
+        assert_eq!(
+            err2str(RDKafkaErrorCode::MessageTimedOut),
+            "Local: Message timed out"
+        );
     }
 }

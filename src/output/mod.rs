@@ -19,6 +19,8 @@ pub mod prog;
 pub mod queued;
 pub mod relp;
 pub mod relp_client;
+pub mod shared;
+pub mod target_pool;
 pub mod usrmsg;
 
 use crate::config::model::{Action, Config};
@@ -36,6 +38,23 @@ pub trait Output: Send {
     /// `action.execOnlyWhenPreviousIsSuspended` read it after each message.
     fn suspended_now(&self) -> bool {
         false
+    }
+    /// One message through the action's gate (`gate`: the rules thread's own; a shared
+    /// action, src/output/shared.rs, keeps its gate under its lock and gets `None`): `None`
+    /// when the gate holds the message back, else whether the action is suspended after it.
+    fn gated(
+        &mut self,
+        gate: Option<&mut gate::Gate>,
+        prev_suspended: bool,
+        now: i64,
+        m: MsgRef<'_>,
+        env: &RenderEnv,
+    ) -> Option<bool> {
+        if !gate.is_none_or(|g| g.admit(prev_suspended, now)) {
+            return None;
+        }
+        self.process(m, env);
+        Some(self.suspended_now())
     }
     /// Called about once a second, also when no messages arrive (interval flushes).
     fn tick(&mut self) {}

@@ -2,7 +2,9 @@
 //! rebindInterval= localClientIp=)` and the legacy `:omrelp:host:port;template`. The default template is
 //! `RSYSLOG_ForwardFormat` and the default port 514, as 8.2302's omrelp. `tls="on"` with
 //! `tls.authMode`, `tls.permittedPeer`, `tls.caCert`, `tls.myCert`, `tls.myPrivKey`
-//! (src/relp/tls.rs).
+//! (src/relp/tls.rs). `target=["a","b"]` (with `port` one word or a list and
+//! `pool.resumeInterval`) is a target pool as omfwd's (src/output/target_pool.rs), an oxsyslog
+//! extension: rsyslog's omrelp takes one target.
 //!
 //! Built like omfwd: the rules thread renders the template and hands the message to the
 //! action's queue (src/output/actq.rs); the queue's worker sends through the RELP client
@@ -18,7 +20,7 @@ use crate::template::Templates;
 
 use super::actq::{ActionQueue, QueueSettings};
 use super::fwd_tls::TlsClient;
-use super::queued::{int, max_message_size, port, QueuedOutput};
+use super::queued::{int, max_message_size, QueuedOutput};
 use super::relp_client::{ClientSettings, RelpClient};
 
 /// `tls="on"`: the TLS client (files read and checked now).
@@ -52,13 +54,9 @@ impl RelpOutput {
         templates: &Templates,
     ) -> Result<QueuedOutput, String> {
         let p = &a.params;
-        let host = p
-            .str("target")
-            .ok_or("parameter \"target\" is required")?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = port(a)?;
+        // `target=[…]`: a target pool (src/output/target_pool.rs), an oxsyslog extension
+        let targets = super::target_pool::targets(a, 514, "omrelp")?;
+        let (host, port) = targets[0].clone();
         let max_msg = max_message_size(cfg);
         let secs = |n: &str, d: i64| Duration::from_secs(int(a, n).unwrap_or(d).max(1) as u64);
         let settings = ClientSettings {
@@ -91,12 +89,25 @@ impl RelpOutput {
             Some(PValue::Bool(false))
         );
         let qs = QueueSettings::from_action(a, index, "omrelp", report)?;
-        let tls = tls_client(a, cfg, &settings.host)?;
-        let client = RelpClient::new(settings, tls);
-        let target = format!("{} (relp)", super::actq::Transport::describe(&client));
+        let mut clients: Vec<Box<dyn super::actq::Transport>> = Vec::new();
+        for (host, port) in targets {
+            let s = ClientSettings {
+                host,
+                port,
+                ..settings.clone()
+            };
+            let tls = tls_client(a, cfg, &s.host)?;
+            clients.push(Box::new(RelpClient::new(s, tls)));
+        }
+        let transport = super::target_pool::TargetPool::of(
+            clients,
+            super::target_pool::resume_interval(a),
+            "omrelp",
+        );
+        let target = format!("{} (relp)", transport.describe());
         Ok(QueuedOutput::new(
             template,
-            ActionQueue::start(qs, Box::new(client))?,
+            ActionQueue::start(qs, transport)?,
             target,
         ))
     }

@@ -242,14 +242,14 @@ mod tests {
     #[test]
     fn actions_run_on_the_thread_of_the_queue_that_reaches_them() {
         let p = plan_of(
-            "ruleset(name=\"q\" queue.type=\"LinkedList\") { action(type=\"omfile\" file=\"/tmp/q\") call common }\nruleset(name=\"common\") { action(type=\"omfile\" file=\"/tmp/c\") }\nruleset(name=\"plain\") { call q }\n*.* /tmp/m\n",
+            "ruleset(name=\"qq\" queue.type=\"LinkedList\") { action(type=\"omfile\" file=\"/tmp/q\") call common }\nruleset(name=\"common\") { action(type=\"omfile\" file=\"/tmp/c\") }\nruleset(name=\"plain\") { call qq }\n*.* /tmp/m\n",
         )
         .unwrap_err();
         // `common` is reached from the main queue too (every ruleset is an entry here)
         assert!(p.contains("ruleset 'common'"), "{p}");
         let l = load_text(
             "t.conf",
-            "ruleset(name=\"q\" queue.size=\"100\") { action(type=\"omfile\" file=\"/tmp/q\") call common }\nruleset(name=\"common\") { action(type=\"omfile\" file=\"/tmp/c\") }\nruleset(name=\"plain\") { call q }\n*.* /tmp/m\n",
+            "ruleset(name=\"qq\" queue.size=\"100\") { action(type=\"omfile\" file=\"/tmp/q\") call common }\nruleset(name=\"common\") { action(type=\"omfile\" file=\"/tmp/c\") }\nruleset(name=\"plain\") { call qq }\n*.* /tmp/m\n",
         );
         let rs = Rulesets::compile_without_templates(&l.config).unwrap();
         let main: Vec<usize> = [rs.index("RSYSLOG_DefaultRuleset"), rs.index("plain")]
@@ -257,7 +257,7 @@ mod tests {
             .flatten()
             .collect();
         let p = plan(&l.config, &rs, l.config.actions.len(), main[0], &main).unwrap();
-        let q = rs.index("q").unwrap();
+        let q = rs.index("qq").unwrap();
         assert_eq!(p.domains(), 2);
         assert_eq!(p.queue_of[q], Some(1));
         assert_eq!(p.callers[1], vec![0]);

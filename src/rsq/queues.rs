@@ -20,9 +20,11 @@ struct Dom {
     keeper: Option<mpsc::Sender<Batch>>,
     weak: mpsc::WeakSender<Batch>,
     rx: Option<mpsc::Receiver<Batch>>,
-    hup: Arc<AtomicBool>,
+    /// SIGHUPs so far (src/workers.rs `Hup`).
+    hup: Arc<AtomicU64>,
     abandon: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Its rules threads (`queue.workerThreads`, src/workers.rs).
+    thread: Option<crate::workers::Threads>,
     /// `queue.timeoutShutdown` (rsyslog's ruleset default 1500 ms).
     timeout: Duration,
     name: String,
@@ -95,7 +97,7 @@ impl Queues {
         }
     }
 
-    pub fn hup(&self, d: usize) -> Arc<AtomicBool> {
+    pub fn hup(&self, d: usize) -> Arc<AtomicU64> {
         self.dom(d).map(|x| x.hup.clone()).unwrap_or_default()
     }
 
@@ -109,7 +111,7 @@ impl Queues {
             .and_then(|x| x.rx.take())
     }
 
-    pub fn set_thread(&mut self, d: usize, t: std::thread::JoinHandle<()>) {
+    pub fn set_thread(&mut self, d: usize, t: crate::workers::Threads) {
         if let Some(x) = d.checked_sub(1).and_then(|i| self.doms.get_mut(i)) {
             x.thread = Some(t);
         }
@@ -134,7 +136,7 @@ impl Queues {
     /// SIGHUP for every ruleset thread.
     pub fn hup_all(&self) {
         for d in &self.doms {
-            d.hup.store(true, Ordering::SeqCst);
+            d.hup.fetch_add(1, Ordering::SeqCst);
         }
     }
 

@@ -24,6 +24,10 @@ pub enum Ty {
     Word,
     /// Free string.
     Str,
+    /// A word, or an array of words where newer rsyslog versions accept one (omfwd's
+    /// `target=["a","b"]` and `port=[…]` target pools, rsyslog 8.2404+; 8.2302 takes a word
+    /// only). A string stays a string.
+    WordOrArray,
     /// A string or an array of strings.
     Array,
     /// Octal file mode with leading 0, e.g. `0640`.

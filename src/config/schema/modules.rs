@@ -434,11 +434,14 @@ const OMFILE_INP: &[Param] = &[
 ];
 
 const OMFWD_INP: &[Param] = &[
-    // Not required by the table, but omfwd refuses an action without a target.
-    p("target", Word),
+    // Not required by the table, but omfwd refuses an action without a target. An array
+    // (and `port` as an array) forms a target pool, as rsyslog 8.2404+ (src/output/target_pool.rs).
+    p("target", WordOrArray),
     p("address", Word),
     p("device", Word),
-    p("port", Word),
+    p("port", WordOrArray),
+    // How often a failed target of a pool is tried again (s, rsyslog 8.2404+).
+    p("pool.resumeInterval", Int),
     p("protocol", Word),
     // Sending from another network namespace (setns(2), CAP_SYS_ADMIN): out of scope.
     p("networkNamespace", Word).unsupported(),
@@ -517,7 +520,10 @@ const OMRELP_MOD: &[Param] = &[
 ];
 
 const OMRELP_INP: &[Param] = &[
-    p("target", Word).req(),
+    // An array (and `port` as an array) forms a target pool: an oxsyslog extension (rsyslog's
+    // omrelp takes one target), after omfwd's pools (src/output/target_pool.rs).
+    p("target", WordOrArray).req(),
+    p("pool.resumeInterval", Int),
     p("tls", Binary),
     // See IMRELP_INP for the refused TLS parameters.
     p("tls.compression", Binary),
@@ -528,7 +534,7 @@ const OMRELP_INP: &[Param] = &[
     p("tls.authMode", Str),
     p("tls.tlsCfgCmd", Str).unsupported(),
     p("tls.permittedPeer", Array),
-    p("port", Word),
+    p("port", WordOrArray),
     p("rebindInterval", Int),
     p("windowSize", Int),
     p("timeout", Int),

@@ -606,17 +606,14 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     let pool: Arc<Mutex<Vec<Batch>>> = Arc::new(Mutex::new(Vec::new()));
     // a main queue with a disk part: the spooler sits between its channel and the rules
     // thread (src/mqdisk/)
-    let (rx, mut main_spool) = match crate::mqdisk::settings(
-        &cfg.main_queue,
-        mq.s.size,
-        !cfg.main_queue_object,
-    )? {
-        Some(dm) => {
-            let (rx, h) = crate::mqdisk::start("main queue", dm, rx, mq.clone(), pool.clone())?;
-            (rx, Some(h))
-        }
-        None => (rx, None),
-    };
+    let (rx, mut main_spool) =
+        match crate::mqdisk::settings(&cfg.main_queue, mq.s.size, !cfg.main_queue_object)? {
+            Some(dm) => {
+                let (rx, h) = crate::mqdisk::start("main queue", dm, rx, mq.clone(), pool.clone())?;
+                (rx, Some(h))
+            }
+            None => (rx, None),
+        };
     let notices = Notices::new(
         tx.clone(),
         mq.clone(),

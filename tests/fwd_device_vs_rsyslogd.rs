@@ -174,7 +174,11 @@ fn device_lo_delivers_over_tcp_and_udp_like_rsyslogd() {
     for bin in [RSYSLOGD, OX] {
         let (tcp, udp, local, err) = run(bin, "lo", Duration::from_secs(60));
         same(&format!("{bin}: TCP lines (stderr: {err})"), &tcp, &want);
-        same(&format!("{bin}: UDP datagrams (stderr: {err})"), &udp, &want);
+        same(
+            &format!("{bin}: UDP datagrams (stderr: {err})"),
+            &udp,
+            &want,
+        );
         check_local(bin, &local, "lo");
     }
 }

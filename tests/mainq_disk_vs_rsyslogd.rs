@@ -660,7 +660,6 @@ fn disk_action_discard_run(bin: &str) -> (Vec<usize>, String) {
 /// (queue.c sets its discard mark to 0).
 #[test]
 fn disk_action_queue_discards_by_severity_like_rsyslogd() {
-    let mut kept6 = Vec::new();
     for bin in [OX, RSYSLOGD] {
         let (got, err) = disk_action_discard_run(bin);
         let mut sorted = got.clone();
@@ -674,7 +673,12 @@ fn disk_action_queue_discards_by_severity_like_rsyslogd() {
             "{bin}: no severity-6 message discarded\n{err}"
         );
         eprintln!("{bin}: severity 6 kept: {sev6:?}");
-        kept6.push(sev6);
+        // which of the first messages escape the discard depends on when the worker first
+        // takes from the queue (rsyslogd kept [1] in one run, [1..45] in another): what both
+        // daemons must share is that nothing enqueued at or above the discard mark survives
+        assert!(
+            sev6.iter().all(|&i| i < 50),
+            "{bin}: a severity-6 message enqueued above the discard mark was kept: {sev6:?}"
+        );
     }
-    assert_eq!(kept6[0], kept6[1], "severity-6 messages kept differ");
 }

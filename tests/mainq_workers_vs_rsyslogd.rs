@@ -298,3 +298,123 @@ fn globals_with_several_workers_are_refused_at_start() {
         "{err}"
     );
 }
+
+/// SIGHUP with four rules threads: the shared omfile reopens its file (moved away by a
+/// "logrotate"), and the messages before and after are each written once, in the old file
+/// and in the new one — as rsyslogd does.
+#[test]
+fn hup_reopens_a_shared_action_once() {
+    for bin in [RSYSLOGD, OX] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let conf = format!(
+            "$MainMsgQueueWorkerThreads 4
+global(workDirectory=\"{d}\")
+module(load=\"imtcp\")
+input(type=\"imtcp\" port=\"0\" listenPortFileName=\"{d}/port\")
+template(name=\"t\" type=\"string\" string=\"%msg:2:$%\\n\")
+action(type=\"omfile\" file=\"{d}/out\" template=\"t\")
+"
+        );
+        let mut dm = Daemon::start(bin, dir.path(), &conf, &[]);
+        let port = flow::port_file(&dm, "port");
+        let (a, b) = (20_000, 10_000);
+        flow::feed_tcp(port, "hup", 0..a, 1000, Duration::ZERO);
+        let out = dir.path().join("out");
+        let before = flow::wait_lines(&out, a, 30, 120);
+        std::fs::rename(&out, dir.path().join("out.1")).unwrap();
+        dm.hup();
+        // the HUP is handled when a rules thread next takes a batch
+        std::thread::sleep(Duration::from_millis(500));
+        flow::feed_tcp(port, "hup", a..a + b, 1000, Duration::ZERO);
+        let after = flow::wait_lines(&out, b, 30, 120);
+        assert!(dm.stop(), "{bin} did not stop: {}", dm.stderr());
+        let old = common::read_lossy(&dir.path().join("out.1"));
+        let want = |r: std::ops::Range<usize>| {
+            r.map(|i| {
+                flow::numbered_out("hup", i)
+                    .split_once(": ")
+                    .unwrap()
+                    .1
+                    .to_string()
+            })
+        };
+        let lines = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
+        // what the first file got after the wait, plus the new file, hold each message once
+        let mut all = lines(&old);
+        all.extend(lines(&common::read_lossy(&out)));
+        exact(&format!("{bin}: both files"), &all, want(0..a + b));
+        assert!(
+            String::from_utf8_lossy(&before).lines().count() >= a,
+            "{bin}: first part"
+        );
+        assert!(
+            String::from_utf8_lossy(&after).lines().count() >= b,
+            "{bin}: the new file after HUP"
+        );
+    }
+}
+
+/// A failover chain (`&` with `$ActionExecOnlyWhenPreviousIsSuspended on`) with four rules
+/// threads: the primary omfile cannot open its file and is suspended for
+/// `$ActionResumeInterval`, so the secondary gets the messages meanwhile, whichever thread
+/// runs them; once the directory exists and the interval passed, the primary writes again.
+/// Both daemons' files must be identical.
+#[test]
+fn failover_chain_with_four_workers_like_rsyslogd() {
+    let run = |bin: &str| -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let conf = format!(
+            "$MainMsgQueueWorkerThreads 4\n\
+             global(workDirectory=\"{d}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{d}/in.sock\")\n\
+             $template t,\"%msg%\\n\"\n\
+             $CreateDirs off\n\
+             $ActionResumeInterval 2\n\
+             *.* {d}/later/primary.log;t\n\
+             $ActionExecOnlyWhenPreviousIsSuspended on\n\
+             & {d}/secondary.log;t\n"
+        );
+        let mut daemon = Daemon::start(bin, dir.path(), &conf, &[]);
+        let sock = dir.path().join("in.sock");
+        let t = Instant::now();
+        while !sock.exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "{bin}: {}",
+                daemon.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
+        let send = |i: usize| {
+            s.send_to(format!("<14>tq: m{i}").as_bytes(), &sock)
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(400));
+        };
+        // m1 finds the directory missing: suspended; m2, m3 go to the secondary
+        for i in 1..=3 {
+            send(i);
+        }
+        std::fs::create_dir(dir.path().join("later")).unwrap();
+        std::thread::sleep(Duration::from_millis(2500));
+        for i in 4..=5 {
+            send(i);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        daemon.stop();
+        (
+            common::read_lossy(&dir.path().join("later/primary.log")),
+            common::read_lossy(&dir.path().join("secondary.log")),
+        )
+    };
+    let r = run(RSYSLOGD);
+    let o = run(OX);
+    assert!(
+        r.1.contains(" m2") && r.0.contains(" m5"),
+        "the scenario did not work with rsyslogd: {r:?}"
+    );
+    assert_eq!(o, r, "(primary, secondary) differ");
+}

@@ -3,12 +3,13 @@
 //! forwards with omfwd over TCP to a receiver in the harness that is down while the N messages
 //! arrive (imtcp, the harness's sender), so they all go into the queue files `dq.*` in the run
 //! directory. Phase 1 (fill): the clock runs from the first byte sent to the last growth of
-//! the queue files' bytes; the queue counts as on disk when the sender is done and the bytes
-//! have not grown for `FILL_QUIET`. Phase 2 (drain): the receiver starts listening; the clock
-//! runs from the first byte it receives (the wait before it, the daemon's reconnect, is
-//! reported as `resume_s`) until it has counted every sequence number 0..N; each number's
-//! deliveries are counted (lost and duplicates reported). Configs: benches/configs/
-//! dq-{rsyslogd-default,oxsyslogd}.conf and dqda-*.conf.
+//! the queue files' bytes; the queue counts as on disk when the sender is done, the bytes
+//! have not grown for `FILL_QUIET` and they hold at least the text of the N messages (else
+//! the run fails: messages stuck in memory or discarded). Phase 2 (drain): the receiver
+//! starts listening; the clock runs from the first byte it receives (the wait before it, the
+//! daemon's reconnect, is reported as `resume_s`) until it has counted every sequence number
+//! 0..N; each number's deliveries are counted (lost and duplicates reported). Configs:
+//! benches/configs/dq-{rsyslogd-default,oxsyslogd}.conf and dqda-*.conf.
 
 use super::cases::free_port;
 use super::{cpu_seconds, peak_rss_kb, spawn_sender, start_daemon_with, Daemon, RunResult};
@@ -198,6 +199,16 @@ pub fn run_once(
     }
     sender.join().map_err(|_| "sender panicked".to_string())??;
     let disk_bytes = bytes;
+    // every record holds at least the message's text: less means some are still in memory
+    // (or were discarded), and the fill figure would not measure the disk queue
+    let min_bytes = (payload.len() / n.max(1)).saturating_sub(1) as u64 * n as u64;
+    if disk_bytes < min_bytes {
+        return Err(format!(
+            "{}: the queue files settled at {disk_bytes} bytes, less than the {min_bytes} bytes \
+             of the {n} messages' text: not all of them reached the disk",
+            d.name
+        ));
+    }
     eprintln!(
         "    {} run {run}: fill {fill_s:.1} s ({:.0} msg/s), {:.1} MB on disk, {:.1} CPU s",
         d.name,

@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_damage() {
-        let d = std::env::temp_dir().join(format!("oxdiskq-state-{}", std::process::id()));
+        let d = std::env::temp_dir().join(format!("oxdiskq-statefile-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         assert_eq!(read(&d, "q"), Ok(None));
         let s = State {

@@ -129,7 +129,7 @@ mod tests {
         let mut mm = Mmsg::new(2, 8);
         // blocking: waits for the first, takes what else is there (at most 2)
         let n = mm.recv(rx.as_raw_fd(), libc::MSG_WAITFORONE).unwrap();
-        assert!(n >= 1 && n <= 2);
+        assert!((1..=2).contains(&n));
         let mut got: Vec<Vec<u8>> = Vec::new();
         for i in 0..n {
             let (d, from) = mm.get(i);

@@ -32,7 +32,14 @@
 //! `action.execOnlyWhenPreviousIsSuspended` — failover chains work as in rsyslog, whose
 //! queued actions never report suspension), and the messages it is handed are counted as
 //! `failed` instead of being sent (rsyslog would have blocked or, with the default
-//! `resumeRetryCount` 0, suspended and failed them too).
+//! `resumeRetryCount` 0, suspended and failed them too). When the Direct action is the primary
+//! of a failover chain (the next action has `action.execOnlyWhenPreviousIsSuspended`), the
+//! messages handed over before the failure was known (the batch in hand and the rest of the
+//! hand-off) are not failed: the rules thread did not run the secondary for them, so the
+//! worker keeps them through the suspension and sends them first when the action resumes —
+//! the chain loses nothing at the moment its primary goes away (rsyslog runs the secondary
+//! for the message that failed; here it reaches the primary late). Outside a chain they fail
+//! as in rsyslog (impstats `failed`).
 //!
 //! Shutdown: the worker goes on sending until the queue is empty, at most
 //! `queue.timeoutShutdown` ms (default 10 for LinkedList/FixedArray as rsyslog's
@@ -109,6 +116,11 @@ pub struct QueueSettings {
     /// The disk part (`queue.type="Disk"`, or disk-assisted with `queue.filename`;
     /// src/diskq/action.rs).
     pub disk: Option<crate::diskq::action::DiskMode>,
+    /// A Direct action followed by one with `action.execOnlyWhenPreviousIsSuspended` (the
+    /// primary of a failover chain): what it was handed before a failure was known is kept
+    /// through the suspension and sent first on resume, instead of failed (see the module
+    /// notes). Set by the output that builds the queue.
+    pub keep_handed_on_suspend: bool,
 }
 
 /// Hand-off size of a Direct action.
@@ -230,6 +242,7 @@ impl QueueSettings {
             },
             timeout_action_completion: ms("queue.timeoutActionCompletion", 1000),
             con_err_skip: int(p, "conErrSkip").unwrap_or(0).max(0) as u64,
+            keep_handed_on_suspend: false,
             disk: match kind {
                 QueueKind::Direct => None,
                 QueueKind::Memory => crate::diskq::action::DiskMode::from_params(
@@ -723,7 +736,20 @@ impl Worker {
             }
             match self.state() {
                 SUSPENDED => {
-                    if self.resume_at.is_some_and(|t| Instant::now() < t) {
+                    let now = Instant::now();
+                    let wait = self.resume_at.filter(|t| now < *t).map(|t| t - now);
+                    if let (Some(d), QueueKind::Direct, true) =
+                        (wait, self.s.kind, self.s.keep_handed_on_suspend)
+                    {
+                        // these were handed over before the failure was known, so the rules
+                        // thread did not run a failover chain's next action for them: kept
+                        // and sent first when the action resumes (late, never lost)
+                        if !self.sleep(d) {
+                            return;
+                        }
+                        continue;
+                    }
+                    if wait.is_some() {
                         // rsyslog: a suspended action fails its messages
                         let n = (batch.len() - off) as u64;
                         self.shared.failed.fetch_add(n, Ordering::Relaxed);
@@ -905,6 +931,7 @@ mod tests {
             timeout_action_completion: Duration::from_secs(1),
             disk: None,
             con_err_skip: 0,
+            keep_handed_on_suspend: false,
         }
     }
 
@@ -977,6 +1004,38 @@ mod tests {
     }
 
     #[test]
+    fn direct_primary_of_a_chain_keeps_what_it_was_handed_through_a_suspension() {
+        let down = Arc::new(AtomicBool::new(true));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let t = Mock {
+            down: down.clone(),
+            sent: sent.clone(),
+        };
+        let mut s = settings(QueueKind::Direct, 0);
+        s.keep_handed_on_suspend = true;
+        let mut q = ActionQueue::start(s, Box::new(t)).unwrap();
+        q.enqueue(&mut items(0..10));
+        wait_for(|| q.suspended_now());
+        // handed while suspended: failed (the chain's next action ran for them)
+        q.enqueue(&mut items(10..20));
+        wait_for(|| q.shared.failed.load(Ordering::SeqCst) == 10);
+        assert_eq!(q.take_failed(), 10);
+        down.store(false, Ordering::SeqCst);
+        wait_for(|| !q.suspended_now());
+        q.enqueue(&mut items(20..30));
+        wait_for(|| sent.lock().unwrap().len() == 20);
+        let mut want = msgs(0..10);
+        want.extend(msgs(20..30));
+        assert_eq!(
+            *sent.lock().unwrap(),
+            want,
+            "the first ones kept and sent first"
+        );
+        assert_eq!(q.take_failed(), 0);
+        assert_eq!(q.shutdown("mock"), 0);
+    }
+
+    #[test]
     fn full_queue_of_a_dead_target_discards_without_waiting() {
         let down = Arc::new(AtomicBool::new(true));
         let t = Mock {
@@ -1033,6 +1092,7 @@ mod discard_tests {
             timeout_action_completion: Duration::from_secs(1),
             disk: None,
             con_err_skip: 0,
+            keep_handed_on_suspend: false,
         };
         assert!(!s.discards(79, 7));
         assert!(s.discards(80, 5) && s.discards(99, 7));

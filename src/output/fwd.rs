@@ -151,7 +151,7 @@ impl FwdOutput {
                         ) as Box<dyn super::actq::Transport>
                     })
                     .collect();
-                super::target_pool::TargetPool::of(ts, resume, "omfwd")
+                super::target_pool::TargetPool::of(ts, resume, "omfwd", false)
             })
         } else {
             let delay = int(a, "udp.sendDelay").unwrap_or(0).max(0) as u64;
@@ -184,8 +184,12 @@ impl FwdOutput {
             cfg.globals.get("action.reportSuspensionContinuation"),
             Some(PValue::Bool(false))
         );
-        let settings =
+        let mut settings =
             QueueSettings::from_action_with(a, index, "builtin:omfwd", report, report_cont)?;
+        settings.keep_handed_on_suspend = cfg
+            .actions
+            .get(index + 1)
+            .is_some_and(super::gate::runs_only_when_previous_suspended);
         let names: Vec<String> = targets.iter().map(Target::describe).collect();
         let describe = format!(
             "{} ({})",

@@ -26,6 +26,11 @@ fn num(a: &Action, name: &str) -> i64 {
     }
 }
 
+/// Whether `a` has `action.execOnlyWhenPreviousIsSuspended` (a failover chain's secondary).
+pub fn runs_only_when_previous_suspended(a: &Action) -> bool {
+    num(a, "action.execOnlyWhenPreviousIsSuspended") != 0
+}
+
 impl Gate {
     /// The gate of one action; `now` is the start time (rsyslog's first `tLastOccur`).
     pub fn new(a: &Action, now: i64) -> Gate {

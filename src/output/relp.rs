@@ -103,6 +103,7 @@ impl RelpOutput {
             clients,
             super::target_pool::resume_interval(a),
             "omrelp",
+            true,
         );
         let target = format!("{} (relp)", transport.describe());
         Ok(QueuedOutput::new(

@@ -5,6 +5,9 @@
 //! - Load balancing: each batch is cut into one contiguous run per **healthy** target, the
 //!   first run going to the next target in rotation (rsyslog changes the target for every
 //!   message; the shares are the same, and each target still gets one write per batch).
+//!   omrelp's runs are sent at the same time (scoped threads: a RELP send waits for the
+//!   acknowledgements); omfwd's one after the other (a TCP write returns once the kernel has
+//!   the data).
 //! - A target whose send or connect fails is taken out of the rotation, its unsent messages
 //!   go to the remaining targets in the same call, and it is tried again by itself every
 //!   `pool.resumeInterval` seconds (default 30) while the others carry the load.
@@ -44,14 +47,62 @@ pub struct TargetPool {
     todo: Vec<(usize, usize)>,
     /// Indexes of the healthy members (reused).
     healthy: Vec<usize>,
+    /// This round's runs: member, range, result (reused).
+    runs: Vec<Run>,
+    /// The runs of one round are sent at the same time (RELP, whose send waits for the
+    /// acknowledgements), else one after the other (TCP: a write returns once the kernel has
+    /// the data).
+    parallel: bool,
+}
+
+/// A run of the batch for one member: member, from, to, what its send returned.
+type Run = (usize, usize, usize, Result<(), (usize, String)>);
+
+/// Sends each run through its member, all at the same time (scoped threads; the first run on
+/// the calling thread).
+fn send_parallel(members: &mut [Member], msgs: &[Vec<u8>], runs: &mut [Run]) {
+    let ts = order(members, runs);
+    std::thread::scope(|sc| {
+        let mut handles = Vec::new();
+        let mut mine = None;
+        for (run, m) in runs.iter_mut().zip(ts) {
+            match m {
+                Some(t) if mine.is_some() => {
+                    let (a, b) = (run.1, run.2);
+                    handles.push((run, sc.spawn(move || t.send(&msgs[a..b]))));
+                }
+                Some(t) => mine = Some((run, t)),
+                None => run.3 = Err((0, "no such target".into())),
+            }
+        }
+        if let Some((run, t)) = mine {
+            run.3 = t.send(&msgs[run.1..run.2]);
+        }
+        for (run, h) in handles {
+            run.3 = h
+                .join()
+                .unwrap_or_else(|_| Err((0, "a sending thread panicked".to_string())));
+        }
+    });
+}
+
+/// The transports of `runs`' members, in the order of `runs` (each member at most once).
+fn order<'a>(members: &'a mut [Member], runs: &[Run]) -> Vec<Option<&'a mut Box<dyn Transport>>> {
+    let mut by_member: Vec<Option<&'a mut Box<dyn Transport>>> =
+        members.iter_mut().map(|m| Some(&mut m.t)).collect();
+    runs.iter()
+        .map(|r| by_member.get_mut(r.0).and_then(Option::take))
+        .collect()
 }
 
 impl TargetPool {
-    /// A pool of `ts` (one transport is returned as it is: no pool, no change).
+    /// A pool of `ts` (one transport is returned as it is: no pool, no change); `parallel`:
+    /// the targets' runs of a batch are sent at the same time.
     pub fn of(
         mut ts: Vec<Box<dyn Transport>>,
         resume_every: Duration,
         module: &'static str,
+        parallel: bool,
     ) -> Box<dyn Transport> {
         if ts.len() == 1 {
             if let Some(t) = ts.pop() {
@@ -68,6 +119,8 @@ impl TargetPool {
             module,
             todo: Vec::new(),
             healthy: Vec::new(),
+            runs: Vec::new(),
+            parallel,
         })
     }
 
@@ -136,20 +189,32 @@ impl Transport for TargetPool {
             // the rotation: the member at or after `next` starts
             let start = healthy.iter().position(|&i| i >= self.next).unwrap_or(0);
             let per = (to - from).div_ceil(healthy.len());
-            let mut k = 0;
+            // one run per member (distinct members: at most `healthy.len()` runs)
+            let mut runs = std::mem::take(&mut self.runs);
+            runs.clear();
             let mut a = from;
             while a < to {
                 let b = (a + per).min(to);
-                let i = healthy[(start + k) % healthy.len()];
-                k += 1;
+                let i = healthy[(start + runs.len()) % healthy.len()];
                 self.next = (i + 1) % self.members.len();
-                if let Err((n, e)) = self.members[i].t.send(&msgs[a..b]) {
+                runs.push((i, a, b, Ok(())));
+                a = b;
+            }
+            if self.parallel && runs.len() > 1 {
+                send_parallel(&mut self.members, msgs, &mut runs);
+            } else {
+                for (i, a, b, r) in runs.iter_mut() {
+                    *r = self.members[*i].t.send(&msgs[*a..*b]);
+                }
+            }
+            for (i, a, b, r) in runs.drain(..) {
+                if let Err((n, e)) = r {
                     self.take_out(i, &e);
                     last_err = e;
                     todo.push((a + n, b));
                 }
-                a = b;
             }
+            self.runs = runs;
         };
         self.todo = todo;
         self.healthy = healthy;
@@ -287,7 +352,7 @@ mod tests {
     type Logs = Vec<Arc<Mutex<Vec<u8>>>>;
     type Ups = Vec<Arc<Mutex<bool>>>;
 
-    fn pool(resume: Duration) -> (Box<dyn Transport>, Logs, Ups) {
+    fn pool(resume: Duration, parallel: bool) -> (Box<dyn Transport>, Logs, Ups) {
         let logs: Logs = (0..3).map(|_| Arc::default()).collect();
         let ups: Ups = (0..3).map(|_| Arc::new(Mutex::new(true))).collect();
         let names = ["a", "b", "c"];
@@ -300,7 +365,7 @@ mod tests {
                 }) as Box<dyn Transport>
             })
             .collect();
-        (TargetPool::of(ts, resume, "test"), logs, ups)
+        (TargetPool::of(ts, resume, "test", parallel), logs, ups)
     }
 
     fn counts(logs: &Logs) -> Vec<usize> {
@@ -313,7 +378,12 @@ mod tests {
 
     #[test]
     fn batches_and_single_messages_rotate_over_the_targets() {
-        let (mut p, logs, _) = pool(Duration::from_secs(30));
+        rotate(false);
+        rotate(true);
+    }
+
+    fn rotate(parallel: bool) {
+        let (mut p, logs, _) = pool(Duration::from_secs(30), parallel);
         p.send(&batch(9)).unwrap();
         assert_eq!(counts(&logs), [3, 3, 3]);
         for _ in 0..3 {
@@ -324,7 +394,12 @@ mod tests {
 
     #[test]
     fn a_failed_target_is_skipped_until_its_interval_is_over() {
-        let (mut p, logs, ups) = pool(Duration::from_millis(200));
+        skipped(false);
+        skipped(true);
+    }
+
+    fn skipped(parallel: bool) {
+        let (mut p, logs, ups) = pool(Duration::from_millis(200), parallel);
         *ups[1].lock().unwrap() = false;
         p.send(&batch(9)).unwrap();
         // b's part went to the others, nothing lost
@@ -346,7 +421,12 @@ mod tests {
 
     #[test]
     fn the_pool_fails_only_when_every_target_is_down() {
-        let (mut p, logs, ups) = pool(Duration::from_secs(30));
+        all_down(false);
+        all_down(true);
+    }
+
+    fn all_down(parallel: bool) {
+        let (mut p, logs, ups) = pool(Duration::from_secs(30), parallel);
         for u in &ups[..2] {
             *u.lock().unwrap() = false;
         }

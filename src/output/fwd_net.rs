@@ -72,21 +72,25 @@ pub struct UdpOptions {
     pub send_to_all: bool,
 }
 
-/// A UDP socket for `to` with the options applied.
-fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
-    use nix::sys::socket::{self as ns, sockopt};
+/// A close-on-exec socket of `kind` in `to`'s address family.
+fn socket_for(
+    to: &SocketAddr,
+    kind: nix::sys::socket::SockType,
+) -> nix::Result<std::os::fd::OwnedFd> {
+    use nix::sys::socket::{self as ns};
     let family = if to.is_ipv4() {
         ns::AddressFamily::Inet
     } else {
         ns::AddressFamily::Inet6
     };
-    let fd = ns::socket(
-        family,
-        ns::SockType::Datagram,
-        ns::SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| format!("cannot create a UDP socket: {e}"))?;
+    ns::socket(family, kind, ns::SockFlag::SOCK_CLOEXEC, None)
+}
+
+/// A UDP socket for `to` with the options applied.
+fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
+    use nix::sys::socket::{self as ns, sockopt};
+    let fd = socket_for(to, ns::SockType::Datagram)
+        .map_err(|e| format!("cannot create a UDP socket: {e}"))?;
     if let Some(d) = &o.device {
         ns::setsockopt(&fd, sockopt::BindToDevice, &std::ffi::OsString::from(d))
             .map_err(|e| format!("cannot bind the UDP socket to device '{d}': {e}"))?;
@@ -127,18 +131,8 @@ fn udp_socket(to: &SocketAddr, o: &UdpOptions) -> Result<UdpSocket, String> {
 /// (SO_SNDTIMEO bounds a blocking connect on Linux).
 fn connect_on_device(to: &SocketAddr, device: &str) -> Result<TcpStream, String> {
     use nix::sys::socket::{self as ns, sockopt};
-    let family = if to.is_ipv4() {
-        ns::AddressFamily::Inet
-    } else {
-        ns::AddressFamily::Inet6
-    };
-    let fd = ns::socket(
-        family,
-        ns::SockType::Stream,
-        ns::SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .map_err(|e| format!("{to}: cannot create a TCP socket: {e}"))?;
+    let fd = socket_for(to, ns::SockType::Stream)
+        .map_err(|e| format!("{to}: cannot create a TCP socket: {e}"))?;
     ns::setsockopt(
         &fd,
         sockopt::BindToDevice,

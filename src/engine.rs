@@ -599,6 +599,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
             .build()
             .map_err(|e| format!("cannot start the I/O runtime: {e}"))?,
     ));
+    // resident pages: drop what compiling rules and building the runtime mapped
+    crate::resident::trim();
 
     let mq = crate::mainq::MainQueue::new(crate::mainq::Settings::from_config(&cfg));
     let (tx, rx) = mpsc::channel::<Batch>(mq.s.channel_batches());
@@ -880,6 +882,8 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
     }
 
     sd_notify("READY=1");
+    // start-up is over: the code and data it alone used need not stay resident
+    crate::resident::trim();
     notices.info(format!(
         "[origin software=\"oxsyslogd\" swVersion=\"{}\" x-pid=\"{}\" x-info=\"https://github.com/oxsyslog\"] start",
         env!("CARGO_PKG_VERSION"),

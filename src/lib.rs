@@ -17,6 +17,7 @@ pub mod output;
 pub mod parse;
 pub mod privdrop;
 pub mod relp;
+pub mod resident;
 pub mod rsq;
 pub mod runtime_support;
 pub mod stats;

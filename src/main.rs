@@ -51,6 +51,8 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // resident pages: drop what the loader and each start-up phase mapped (src/resident.rs)
+    oxsyslog::resident::trim();
     let cli = Cli::parse();
     if cli.version {
         println!(
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         eprintln!("oxsyslogd: loading config {}", cli.config.display());
     }
     let loaded = config::load_path(&cli.config);
+    oxsyslog::resident::trim(); // the config parser
     for d in &loaded.diagnostics {
         eprintln!("{d}");
     }

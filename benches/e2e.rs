@@ -7,7 +7,7 @@
 //!
 //! Run: `cargo bench --bench e2e -- [--scenario all|baseline|rules|forward|forward-tls|tls|relp|
 //! omrelp|uds|udp|latency|overload|diskq|diskq-da] [--messages N] [--runs R] [--connections C] [--taskset]
-//! [--only NAME,…] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--scenario all`
+//! [--only NAME,…] [--fwd-receiver rsyslogd] [--dump-payload FILE]` (benchmarks run by hand, not in CI). `--scenario all`
 //! runs every case and prints one table (benches/e2e/all.rs; `--cases a,b` picks cases,
 //! `--no-taskset` / `--taskset-only` drop or keep only the `+taskset` variants). `--taskset` runs the daemon under
 //! test on core 1 and pins the harness (and the peers it starts) to core 0. `--only` takes
@@ -31,11 +31,17 @@
 //!   (a mismatch is a harness or compatibility error, never a result). Messages/s and CPU per
 //!   million count input messages.
 //! - `forward`: each daemon forwards the N messages over TCP (omfwd, traditional framing,
-//!   RSYSLOG_TraditionalForwardFormat) to the same receiver, an rsyslogd tuned for throughput
-//!   (benches/configs/fwd-receiver.conf, `%msg%` into one file) started fresh for every run;
-//!   the clock stops when the receiver's file holds all N lines, every sequence number is
-//!   checked there, and CPU and RSS are the forwarder's. Configs:
-//!   benches/configs/fwd-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
+//!   RSYSLOG_TraditionalForwardFormat) to the same receiver, a listener in the harness
+//!   (benches/e2e/fwdrecv.rs, fresh for every run: it accepts every connection, reads 256 KiB
+//!   blocks and marks the sequence numbers as they stream by; no file), so the forwarder is
+//!   what is measured; the clock stops when every sequence number has arrived (or nothing new
+//!   did for 20 s: the rest is lost), and CPU and RSS are the forwarder's. Configs:
+//!   benches/configs/fwd-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf. Until issue #11's
+//!   receiver change the receiver was an rsyslogd tuned for throughput
+//!   (benches/configs/fwd-receiver.conf, `%msg%` into one file the harness polls); at ~1 µs of
+//!   CPU per message on the same 2 cores it was the bottleneck, capping every forwarder near
+//!   the same rate. `--fwd-receiver rsyslogd` brings it back (also for `forward-tls`) to
+//!   reproduce earlier figures.
 //! - `relp`: an rsyslogd (benches/configs/relp-sender.conf: imtcp → omrelp, LinkedList
 //!   queue, retry forever) forwards the N messages with omrelp to the daemon under test,
 //!   which receives them with imrelp into omfile (`%msg%`); the clock stops when the
@@ -46,7 +52,9 @@
 //!   at line boundaries) into omfile; the daemons listen with the gtls driver in anon mode as
 //!   the rsyslog TLS how-to's server (RSA 2048 certificate made with certtool at start).
 //!   Configs: benches/configs/tls-{rsyslogd-default,rsyslogd-tuned,oxsyslogd}.conf.
-//! - `forward-tls`: `forward` over TLS (omfwd with the gtls driver, anon) to an rsyslogd TLS
+//! - `forward-tls`: `forward` over TLS (omfwd with the gtls driver, anon) to the harness's
+//!   receiver as a rustls TLS server (the bench certificate; TLS 1.2 with rsyslogd's anon
+//!   client, which turns TLS 1.3 off); with `--fwd-receiver rsyslogd` an rsyslogd TLS
 //!   receiver (benches/configs/fwd-tls-receiver.conf). Configs: fwd-tls-*.conf.
 //! - `omrelp`: each daemon forwards with omrelp to an imrelp receiver: oxsyslogd
 //!   (benches/configs/omrelp-receiver-ox.conf), or with `--relp-receiver rsyslogd` rsyslogd
@@ -85,6 +93,8 @@ mod all;
 mod cases;
 #[path = "e2e/diskq.rs"]
 mod diskq;
+#[path = "e2e/fwdrecv.rs"]
+mod fwdrecv;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 
@@ -291,6 +301,21 @@ fn main() {
             }
         }
     }
+    // forward / forward-tls: the receiver in the harness (fwdrecv.rs), or with
+    // `--fwd-receiver rsyslogd` the rsyslogd receivers of earlier figures.
+    let rsyslogd_receiver = arg("--fwd-receiver").as_deref() == Some("rsyslogd");
+    let fwd_tls = match TLS_BENCH.get() {
+        Some(t) if scenario == Scenario::FwdTls && !rsyslogd_receiver => {
+            match fwdrecv::tls_config(&t.certs) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("e2e: forward-tls receiver: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+        _ => None,
+    };
     // Rules scenario: what every file must hold, from an untimed calibration run.
     let expected: Vec<FileStat> = if rules {
         match run_rules_once(&daemons[0], &root, &payload, n, 0, None) {
@@ -318,11 +343,14 @@ fn main() {
                     run_rules_once(d, &root, &payload, n, run, Some(&expected)).map(|(r, _)| r)
                 }
                 Scenario::Relp => run_relp_once(d, &root, &payload, n, run),
-                Scenario::Forward => {
+                Scenario::Forward if rsyslogd_receiver => {
                     run_forward_once(d, &root, &payload, n, run, "fwd-receiver.conf", false)
                 }
-                Scenario::FwdTls => {
+                Scenario::FwdTls if rsyslogd_receiver => {
                     run_forward_once(d, &root, &payload, n, run, "fwd-tls-receiver.conf", false)
+                }
+                Scenario::Forward | Scenario::FwdTls => {
+                    run_forward_harness(d, &root, &payload, n, run, fwd_tls.clone())
                 }
                 Scenario::OmRelp => {
                     let conf = cases::relp_receiver(&args);
@@ -367,8 +395,12 @@ fn main() {
         )
     } else if relp {
         format!("# scenario relp: {n} messages over one TCP connection into an rsyslogd (benches/configs/relp-sender.conf) that forwards them with omrelp to the daemon under test (imrelp into omfile, %msg%); the receiver's CPU and RSS; medians\n\n")
+    } else if forward && rsyslogd_receiver {
+        format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf, --fwd-receiver rsyslogd); the forwarder's CPU and RSS; medians\n\n")
     } else if forward {
-        format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to one rsyslogd receiver (benches/configs/fwd-receiver.conf); the forwarder's CPU and RSS; medians\n\n")
+        format!("# scenario forward: {n} messages over one TCP connection, forwarded over TCP (omfwd, RSYSLOG_TraditionalForwardFormat) to a receiver in the harness (reads 256 KiB blocks and counts the sequence numbers, no file; the same for every daemon); the forwarder's CPU and RSS; medians\n\n")
+    } else if scenario == Scenario::FwdTls && !rsyslogd_receiver {
+        format!("# scenario forward-tls: {n} messages over one TCP connection, forwarded over TLS (omfwd, gtls driver, anon) to a receiver in the harness (rustls server with the bench certificate; reads 256 KiB blocks and counts the sequence numbers, no file; the same for every daemon); the forwarder's CPU and RSS; medians\n\n")
     } else if tls {
         format!("# scenario tls: {n} messages over {connections} TLS connection(s) (gtls driver, anon, RSA 2048 certificate, rustls client in the harness) into omfile (RSYSLOG_TraditionalFileFormat); medians\n\n")
     } else if let Some(w) = cases::describe(scenario, n) {
@@ -933,6 +965,32 @@ fn run_forward_once(
     seq_result(d, run, &out, n, secs, cpu, rss)
 }
 
+/// One run of `forward` / `forward-tls` with the receiver in the harness (fwdrecv.rs, over
+/// TLS with `tls`): the clock stops when it has seen every sequence number; CPU and RSS are
+/// the forwarder's.
+fn run_forward_harness(
+    d: &Daemon,
+    root: &Path,
+    payload: &[u8],
+    n: usize,
+    run: usize,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+) -> Result<RunResult, String> {
+    let receiver = fwdrecv::Receiver::start(n, tls)?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let (guard, pid, port) = start_daemon_with(d, root, dir.path(), Some(receiver.port()))?;
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let sender = spawn_sender(port, payload);
+    let secs = receiver.wait(t0);
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_kb(pid);
+    sender.join().map_err(|_| "sender panicked".to_string())??;
+    drop(guard);
+    let lost = receiver.finish();
+    Ok(lost_result(d, run, n, secs, cpu, rss, lost))
+}
+
 /// Waits until `out` holds `n` lines, or nothing new arrived for 20 s (the rest is lost).
 fn wait_output(out: &Path, n: usize) {
     let (mut off, mut lines) = (0u64, 0usize);
@@ -961,23 +1019,23 @@ fn seq_result(
     rss: u64,
 ) -> Result<RunResult, String> {
     let text = std::fs::read(out).map_err(|e| e.to_string())?;
-    let mut seen = vec![false; n];
-    for line in text.split(|&b| b == b'\n') {
-        if let Some(p) = memchr::memmem::find(line, b"seq=") {
-            if let Some(num) = line
-                .get(p + 4..p + 12)
-                .and_then(|x| std::str::from_utf8(x).ok())
-                .and_then(|x| x.parse::<usize>().ok())
-            {
-                if num < n {
-                    seen[num] = true;
-                }
-            }
-        }
-    }
-    let lost = seen.iter().filter(|s| !**s).count() as u64;
+    let lost = cases::missing_seqs(&text, n);
+    Ok(lost_result(d, run, n, secs, cpu, rss, lost))
+}
+
+/// A run's figures when `lost` of the N sequence numbers never arrived (they count against
+/// the rate).
+fn lost_result(
+    d: &Daemon,
+    run: usize,
+    n: usize,
+    secs: f64,
+    cpu: f64,
+    rss: u64,
+    lost: u64,
+) -> RunResult {
     let delivered = (n as u64 - lost).max(1) as f64;
-    Ok(RunResult {
+    RunResult {
         daemon: d.name,
         run,
         seconds: secs,
@@ -986,7 +1044,7 @@ fn seq_result(
         peak_rss_kb: rss,
         lost,
         extra: Vec::new(),
-    })
+    }
 }
 
 /// One run of the relp scenario: the daemon under test receives with imrelp on a free port

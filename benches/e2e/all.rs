@@ -85,6 +85,7 @@ const PASS_ON: &[&str] = &[
     "--rate",
     "--latency-seconds",
     "--relp-receiver",
+    "--fwd-receiver",
 ];
 
 /// One summary line: a case, a daemon, its medians and its extra figures.

@@ -49,7 +49,7 @@ pub fn describe(s: Scenario, n: usize) -> Option<String> {
         Scenario::Udp => format!("# scenario udp: imudp into omfile. msg/s = the highest paced send rate with no loss (one sender thread, per-message pacing; doubling from 25000/s, then 3 bisections; every step sends 0.5 s of messages, at least 5000); lost = datagrams lost when {n} are sent at full speed; CPU and peak RSS from the full-speed send; medians\n\n"),
         Scenario::Latency => "# scenario latency: baseline configs; a paced sender on one TCP connection at 10% of the daemon's capacity (measured with an untimed burst first, or --rate) stamps each message with its send time; the harness polls the output file every 200 us (the figures include up to that); msg/s = the paced rate; p50/p99/max in microseconds; medians\n\n".to_string(),
         Scenario::Overload => format!("# scenario overload: forward configs; {n} messages sent at full speed while the receiver (in the harness) reads at a fixed rate (--drain, messages/s): the daemon's queues fill and must stay bounded; RSS sampled every 100 ms (rss_q1..q4 = kB at each quarter of the run, rss_growth = max RSS of the second half / first half); medians\n\n"),
-        Scenario::FwdTls => format!("# scenario forward-tls: {n} messages over one TCP connection, forwarded over TLS (omfwd, gtls driver, anon) to one rsyslogd TLS receiver (benches/configs/fwd-tls-receiver.conf); the forwarder's CPU and RSS; medians\n\n"),
+        Scenario::FwdTls => format!("# scenario forward-tls: {n} messages over one TCP connection, forwarded over TLS (omfwd, gtls driver, anon) to one rsyslogd TLS receiver (benches/configs/fwd-tls-receiver.conf, --fwd-receiver rsyslogd); the forwarder's CPU and RSS; medians\n\n"),
         Scenario::OmRelp => format!("# scenario omrelp: {n} messages over one TCP connection, forwarded with omrelp to one imrelp receiver (benches/configs/omrelp-receiver-ox.conf: oxsyslogd, or omrelp-receiver.conf: rsyslogd with --relp-receiver rsyslogd); the sender's CPU and RSS; medians\n\n"),
         _ => return None,
     })
@@ -118,25 +118,62 @@ fn wait_lines(
     secs
 }
 
-/// Sequence numbers (`seq=NNNNNNNN`) below `n` missing from the text.
-fn missing_seqs(text: &[u8], n: usize) -> u64 {
-    let mut seen = vec![false; n];
-    for line in text.split(|&b| b == b'\n') {
-        if let Some(num) = seq_of(line) {
-            if num < n {
-                seen[num] = true;
-            }
-        }
-    }
-    seen.iter().filter(|s| !**s).count() as u64
+/// The sequence numbers (`seq=NNNNNNNN`) below N seen so far: the one
+/// line scanner of the harness's checks (output files, the overload and forward receivers).
+pub struct SeqMarks {
+    seen: Vec<bool>,
+    distinct: usize,
 }
 
+impl SeqMarks {
+    pub fn new(n: usize) -> SeqMarks {
+        SeqMarks {
+            seen: vec![false; n],
+            distinct: 0,
+        }
+    }
+
+    /// Marks every line of `block` (LF-separated; a last piece without LF counts as a line,
+    /// so callers pass complete lines); returns the lines in it.
+    pub fn mark(&mut self, block: &[u8]) -> u64 {
+        let mut lines = 0;
+        for line in block.split(|&b| b == b'\n') {
+            lines += 1;
+            if let Some(s) = seq_of(line).and_then(|i| self.seen.get_mut(i)) {
+                if !*s {
+                    *s = true;
+                    self.distinct += 1;
+                }
+            }
+        }
+        lines
+    }
+
+    /// Distinct sequence numbers seen.
+    pub fn distinct(&self) -> usize {
+        self.distinct
+    }
+
+    /// Sequence numbers below N never seen.
+    pub fn missing(&self) -> u64 {
+        (self.seen.len() - self.distinct) as u64
+    }
+}
+
+/// Sequence numbers (`seq=NNNNNNNN`) below `n` missing from the text.
+pub fn missing_seqs(text: &[u8], n: usize) -> u64 {
+    let mut m = SeqMarks::new(n);
+    m.mark(text);
+    m.missing()
+}
+
+/// The sequence number of a line (`seq=` and 8 decimal digits).
 fn seq_of(line: &[u8]) -> Option<usize> {
     let p = memchr::memmem::find(line, b"seq=")?;
-    std::str::from_utf8(line.get(p + 4..p + 12)?)
-        .ok()?
-        .parse()
-        .ok()
+    let digits = line.get(p + 4..p + 12)?;
+    digits.iter().try_fold(0usize, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + usize::from(b - b'0'))
+    })
 }
 
 /// The payload's lines without their newlines (one datagram each).
@@ -502,7 +539,7 @@ pub fn run_overload_once(
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     let received = Arc::new(AtomicUsize::new(0));
-    let seen = Arc::new(Mutex::new(vec![false; n]));
+    let seen = Arc::new(Mutex::new(SeqMarks::new(n)));
     let (stop2, received2, seen2) = (stop.clone(), received.clone(), seen.clone());
     // The slow receiver: one connection at a time (omfwd may reconnect), paced reads.
     let receiver = std::thread::spawn(move || {
@@ -539,17 +576,9 @@ pub fn run_overload_once(
                 total += k as u64;
                 partial.extend_from_slice(&buf[..k]);
                 if let Some(end) = memchr::memrchr(b'\n', &partial) {
-                    let mut got = 0;
-                    if let Ok(mut s) = seen2.lock() {
-                        for line in partial[..end].split(|&b| b == b'\n') {
-                            if let Some(i) = seq_of(line).filter(|&i| i < s.len()) {
-                                s[i] = true;
-                            }
-                            got += 1;
-                        }
-                    }
+                    let got = seen2.lock().map_or(0, |mut s| s.mark(&partial[..end]));
                     partial.drain(..=end);
-                    received2.fetch_add(got, Ordering::Relaxed);
+                    received2.fetch_add(got as usize, Ordering::Relaxed);
                 }
                 let due = Duration::from_secs_f64(total as f64 / bytes_per_sec);
                 let el = start.get_or_insert_with(Instant::now).elapsed();
@@ -596,10 +625,7 @@ pub fn run_overload_once(
     stop.store(true, Ordering::Relaxed);
     let _ = receiver.join();
     sent.map_err(|_| "sender panicked".to_string())??;
-    let lost = seen
-        .lock()
-        .map(|s| s.iter().filter(|x| !**x).count() as u64)
-        .unwrap_or(n as u64);
+    let lost = seen.lock().map_or(n as u64, |s| s.missing());
     let q = |f: f64| -> f64 {
         samples
             .get(((samples.len().saturating_sub(1)) as f64 * f) as usize)

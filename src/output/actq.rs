@@ -292,7 +292,15 @@ pub struct Shared {
     done: AtomicBool,
     /// impstats' `<action> queue` object (LinkedList/FixedArray only).
     counters: Option<Arc<crate::stats::QueueCounters>>,
+    /// Buffers of sent messages, emptied, for the rules thread to render into again (no
+    /// allocation and cross-thread free per message); at most [`SPARE_MAX`].
+    spare: Mutex<Vec<Vec<u8>>>,
 }
+
+/// How many emptied message buffers the worker keeps for the rules thread, and the largest
+/// capacity kept (a buffer grown by one long message is freed).
+const SPARE_MAX: usize = 1024;
+const SPARE_CAP: usize = 1024;
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -348,6 +356,7 @@ impl ActionQueue {
             done: AtomicBool::new(false),
             counters: (settings.kind == QueueKind::Memory)
                 .then(|| crate::stats::register_queue(&settings.name)),
+            spare: Mutex::new(Vec::new()),
         });
         let worker = {
             let shared = shared.clone();
@@ -380,6 +389,13 @@ impl ActionQueue {
             worker: Some(worker),
             failed_seen: 0,
         })
+    }
+
+    /// Moves the emptied buffers of sent messages into `into` (to render the next messages
+    /// into; see `Shared::spare`).
+    pub fn take_spares(&self, into: &mut Vec<Vec<u8>>) {
+        let mut s = self.shared.spare.lock().unwrap_or_else(|e| e.into_inner());
+        into.append(&mut s);
     }
 
     /// Whether the action counts as suspended for `execOnlyWhenPreviousIsSuspended`: only a
@@ -723,7 +739,18 @@ impl Worker {
             // at shutdown stays counted there
             self.deliver(&batch);
             disk_hook::after_deliver(&self.s, &self.shared, from_disk, &batch);
-            batch.clear();
+            self.recycle(&mut batch);
+        }
+    }
+
+    /// Empties `batch`, keeping its buffers for the rules thread (`Shared::spare`).
+    fn recycle(&self, batch: &mut Vec<Vec<u8>>) {
+        let mut s = self.shared.spare.lock().unwrap_or_else(|e| e.into_inner());
+        for mut b in batch.drain(..) {
+            if s.len() < SPARE_MAX && b.capacity() <= SPARE_CAP {
+                b.clear();
+                s.push(b);
+            }
         }
     }
 

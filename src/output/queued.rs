@@ -20,6 +20,8 @@ pub struct QueuedOutput {
     target: String,
     /// Messages the queue had no room for (never reset; `Output::lost_total`).
     lost: u64,
+    /// Emptied buffers of sent messages, from the worker (`ActionQueue::take_spares`).
+    spare: Vec<Vec<u8>>,
 }
 
 impl QueuedOutput {
@@ -30,19 +32,23 @@ impl QueuedOutput {
             pending: Vec::new(),
             target,
             lost: 0,
+            spare: Vec::new(),
         }
     }
 }
 
 impl Output for QueuedOutput {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
-        let mut buf = Vec::with_capacity(256);
+        let mut buf = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(256));
         self.template.render(m, env, &mut buf);
         self.pending.push((m.m.severity, buf));
     }
 
     fn end_batch(&mut self) {
         self.lost += self.queue.enqueue(&mut self.pending);
+        if self.spare.is_empty() {
+            self.queue.take_spares(&mut self.spare);
+        }
     }
 
     fn suspended_now(&self) -> bool {

@@ -57,6 +57,12 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Appends the sanitised form of `raw` to `out` and returns the number of bytes appended.
 /// `raw` must not be empty (rsyslog drops empty messages before sanitising).
 pub fn sanitize_into(raw: &[u8], o: &SanitizeOptions, out: &mut Vec<u8>) -> usize {
+    sanitize_impl(raw, o, out, true)
+}
+
+/// `sanitize_into`; without `word_scan` every byte goes through the byte loop (the reference
+/// the word scan is tested against).
+fn sanitize_impl(raw: &[u8], o: &SanitizeOptions, out: &mut Vec<u8>, word_scan: bool) -> usize {
     let mut len = raw.len();
     if len > 0 && raw[len - 1] == 0 {
         len -= 1;
@@ -70,7 +76,14 @@ pub fn sanitize_into(raw: &[u8], o: &SanitizeOptions, out: &mut Vec<u8>) -> usiz
     // have been turned into SP (in place, in rsyslog).
     let mut need = false;
     let mut scan_end = len;
-    for (i, &c) in raw.iter().enumerate() {
+    // Bytes before `clean` can neither be escaped nor stop the scan (the byte loop below
+    // would pass over them): skipped 8 at a time.
+    let clean = if word_scan {
+        clean_prefix(raw, o.escape_8bit)
+    } else {
+        0
+    };
+    for (i, &c) in raw.iter().enumerate().skip(clean) {
         if c < 32 {
             if o.space_lf && c == b'\n' {
                 // converted in place
@@ -162,6 +175,28 @@ pub fn sanitize_into(raw: &[u8], o: &SanitizeOptions, out: &mut Vec<u8>) -> usiz
     out.len() - start
 }
 
+/// The length of a prefix of `raw` (a multiple of 8) whose bytes are all >= 32 and, with
+/// `eight_bit`, <= 127: whole 8-byte words tested at once (the message text is almost always
+/// printable ASCII, and a byte loop was a tenth of the TCP path's CPU).
+fn clean_prefix(raw: &[u8], eight_bit: bool) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for w in raw.chunks_exact(8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        let x = u64::from_le_bytes(b);
+        // "has a byte < 32" (exact as a yes/no answer for bounds up to 128), or a byte > 127
+        let low = x.wrapping_sub(ONES * 32) & !x & HIGH;
+        let high = if eight_bit { x & HIGH } else { 0 };
+        if low | high != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n
+}
+
 fn octal(prefix: u8, c: u8) -> [u8; 4] {
     [
         prefix,
@@ -184,6 +219,44 @@ mod tests {
 
     fn d(raw: &[u8]) -> Vec<u8> {
         san(raw, &SanitizeOptions::default())
+    }
+
+    #[test]
+    fn word_scan_matches_the_byte_scan() {
+        // every special byte at every position of messages around the 8-byte word size
+        let opts = [
+            SanitizeOptions::default(),
+            SanitizeOptions {
+                escape_8bit: true,
+                ..SanitizeOptions::default()
+            },
+            SanitizeOptions {
+                space_lf: true,
+                ..SanitizeOptions::default()
+            },
+            SanitizeOptions {
+                escape_control_chars: false,
+                ..SanitizeOptions::default()
+            },
+        ];
+        for o in &opts {
+            for len in 1..26 {
+                for pos in 0..len {
+                    for special in [0u8, 1, 9, 10, 13, 31, 32, 127, 128, 200, 255] {
+                        let mut raw: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                        raw[pos] = special;
+                        let (mut fast, mut slow) = (Vec::new(), Vec::new());
+                        let n = sanitize_impl(&raw, o, &mut fast, true);
+                        let m = sanitize_impl(&raw, o, &mut slow, false);
+                        assert_eq!(
+                            (fast, n),
+                            (slow, m),
+                            "len {len} pos {pos} byte {special} {o:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

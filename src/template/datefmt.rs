@@ -271,18 +271,28 @@ fn secfrac_digits(out: &mut Vec<u8>, t: &SyslogTime) {
 
 /// `formatTimestamp3164`: `Mmm dd hh:mm:ss`, day space-padded unless `buggy`.
 pub fn rfc3164(t: &SyslogTime, buggy: bool, out: &mut Vec<u8>) {
-    let m = (t.month as i64 - 1).rem_euclid(12) as usize;
-    out.extend_from_slice(MONTHS[m]);
-    out.push(b' ');
+    let m = MONTHS[(t.month as i64 - 1).rem_euclid(12) as usize];
     let d1 = (t.day / 10) % 10;
-    out.push(if buggy || d1 > 0 { b'0' + d1 } else { b' ' });
-    out.push(b'0' + t.day % 10);
-    out.push(b' ');
-    two(out, t.hour as i64);
-    out.push(b':');
-    two(out, t.minute as i64);
-    out.push(b':');
-    two(out, t.second as i64);
+    let two = |v: u8| [b'0' + v % 100 / 10, b'0' + v % 10];
+    let (h, mi, s) = (two(t.hour), two(t.minute), two(t.second));
+    // built on the stack and appended at once (every forwarded message renders one)
+    out.extend_from_slice(&[
+        m[0],
+        m[1],
+        m[2],
+        b' ',
+        if buggy || d1 > 0 { b'0' + d1 } else { b' ' },
+        b'0' + t.day % 10,
+        b' ',
+        h[0],
+        h[1],
+        b':',
+        mi[0],
+        mi[1],
+        b':',
+        s[0],
+        s[1],
+    ]);
 }
 
 /// `YYYY-MM-DD<sep>HH:MM:SS`, shared by RFC 3339 and PgSQL dates.

@@ -689,12 +689,7 @@ pub fn run(cfg: Config, opts: RunOptions) -> Result<(), String> {
                             continue;
                         }
                     };
-                    tasks.push(tokio::spawn(input::uxsock::serve(
-                        sock,
-                        s,
-                        local_host.clone(),
-                        ctx,
-                    )));
+                    tasks.push(input::uxsock::start(sock, s, local_host.clone(), ctx)?);
                 }
                 InputPlan::Other(src) => tasks.push(src.start(ctx)?),
             }

@@ -232,12 +232,15 @@ pub fn ux_settings(
     let annotate = flag("Annotate", false);
     let parse_trusted = flag("ParseTrusted", false);
     let ignore_own = flag("IgnoreOwnMessages", process_internal);
-    let sys_ts = flag("UseSysTimeStamp", true);
     super::uxsock::UxSettings {
         path,
         create_path,
         hostname,
-        use_creds: use_pid || annotate || ignore_own || sys_ts || ratelimit.interval > 0,
+        // rsyslog also turns SO_PASSCRED on for `UseSysTimeStamp` (it sets SO_TIMESTAMP in
+        // the same branch); the time of reception here comes from the clock, so the kernel is
+        // asked for credentials only when something uses them (each costs it a reference to
+        // the sender's pid and a control message per datagram).
+        use_creds: use_pid || annotate || ignore_own || ratelimit.interval > 0,
         use_pid,
         annotate,
         parse_trusted,
@@ -245,35 +248,6 @@ pub fn ux_settings(
         ratelimit,
         activated: false,
     }
-}
-
-/// Receives one datagram (non-blocking) with the sender's credentials when asked for.
-pub fn recv(fd: RawFd, buf: &mut [u8], want_creds: bool) -> std::io::Result<(usize, Option<Cred>)> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr, UnixCredentials};
-    let mut iov = [std::io::IoSliceMut::new(buf)];
-    let mut space = nix::cmsg_space!(UnixCredentials);
-    let msg = recvmsg::<UnixAddr>(
-        fd,
-        &mut iov,
-        if want_creds { Some(&mut space) } else { None },
-        MsgFlags::MSG_DONTWAIT,
-    )
-    .map_err(std::io::Error::from)?;
-    let mut cred = None;
-    if want_creds {
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmCredentials(u) = c {
-                    cred = Some(Cred {
-                        pid: u.pid(),
-                        uid: u.uid(),
-                        gid: u.gid(),
-                    });
-                }
-            }
-        }
-    }
-    Ok((msg.bytes, cred))
 }
 
 /// `UsePIDFromSystem`: rewrites the tag of the batch's last message with [`fix_pid`] and

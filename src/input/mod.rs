@@ -4,6 +4,7 @@
 
 pub mod acl;
 pub mod creds;
+pub mod dgram_thread;
 pub mod dns;
 pub mod file;
 pub mod framing;

@@ -6,12 +6,11 @@
 //! batch is dropped and counted), while the kernel's receive buffer takes what comes.
 
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use super::udp_recv::Mmsg;
-use super::{Ctx, BATCH_BYTES};
+use super::dgram_thread::{Batching, Datagrams};
+use super::udp_recv::{Mmsg, Want};
+use super::Ctx;
 use crate::message::{Batch, Peer};
 
 #[derive(Debug, Clone)]
@@ -84,139 +83,51 @@ const VLEN: usize = 32;
 /// waiting for the rules thread, and the pages they touched, stay small; one write per 256
 /// messages is still far from the rules thread's limit.
 const UDP_BATCH_MSGS: usize = 256;
-/// How long the reader waits in `poll` when it holds no datagram (only to see a shutdown).
-const IDLE_POLL_MS: i32 = 100;
-/// How long a received datagram may wait in the reader for the rules thread to be ready
-/// before it is handed on anyway (the reader looks again every millisecond).
-const HOLD_MAX: Duration = Duration::from_millis(5);
 
-/// Starts the socket's receive thread; the returned task ends when the thread has handed on
-/// what it holds after the shutdown signal.
+/// Starts the socket's receive thread (src/input/dgram_thread.rs); the returned task ends
+/// when the thread has handed on what it holds after the shutdown signal.
 pub fn start(sock: std::net::UdpSocket, ctx: Ctx) -> Result<tokio::task::JoinHandle<()>, String> {
-    let rt = tokio::runtime::Handle::current();
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::Builder::new()
-        .name("oxsyslogd-udp".into())
-        .spawn(move || {
-            Reader::new(sock, ctx, rt).run();
-            let _ = done_tx.send(());
-        })
-        .map_err(|e| format!("imudp: cannot start the receive thread: {e}"))?;
-    Ok(tokio::spawn(async move {
-        let _ = done_rx.await;
-    }))
+    let slot = ctx.parse.sanitize.max_msg_size.max(8192) + 1;
+    let mm = Mmsg::new(
+        VLEN,
+        slot,
+        Want {
+            addr: true,
+            control: 0,
+        },
+    );
+    let input = Udp {
+        rt: tokio::runtime::Handle::current(),
+        last: None,
+        rep: ctx.repeat.then(super::repeat::Repeat::default),
+    };
+    let how = Batching {
+        max_msgs: UDP_BATCH_MSGS,
+        slot,
+    };
+    super::dgram_thread::start("imudp", "oxsyslogd-udp", sock, mm, how, input, ctx)
 }
 
-struct Reader {
-    sock: std::net::UdpSocket,
-    ctx: Ctx,
+struct Udp {
     rt: tokio::runtime::Handle,
-    mm: Mmsg,
     /// The last sender and its properties (one lookup per change of sender).
     last: Option<(SocketAddr, Peer)>,
     /// `$RepeatedMsgReduction`: one state per socket (rsyslog: per listener).
     rep: Option<super::repeat::Repeat>,
-    /// A batch is full at this many arena bytes (room left for one more datagram).
-    full_bytes: usize,
 }
 
-impl Reader {
-    fn new(sock: std::net::UdpSocket, ctx: Ctx, rt: tokio::runtime::Handle) -> Reader {
-        let slot = ctx.parse.sanitize.max_msg_size.max(8192) + 1;
-        Reader {
-            sock,
-            mm: Mmsg::new(VLEN, slot),
-            last: None,
-            rep: ctx.repeat.then(super::repeat::Repeat::default),
-            full_bytes: BATCH_BYTES.saturating_sub(slot).max(1),
-            ctx,
-            rt,
-        }
-    }
-
-    fn run(mut self) {
-        let fd = self.sock.as_raw_fd();
-        let mut batch: Option<Batch> = None;
-        // when the oldest datagram of `batch` was received
-        let mut held_since: Option<Instant> = None;
-        let shutdown = self.ctx.shutdown.clone();
-        loop {
-            let n = match self.mm.recv(fd, libc::MSG_DONTWAIT) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.ctx
-                        .notices
-                        .warning(format!("imudp: receive error: {e}"));
-                    std::thread::sleep(Duration::from_millis(10));
-                    0
-                }
-            };
-            if n > 0 {
-                let b = batch.get_or_insert_with(|| self.ctx.new_batch());
-                self.take(b, n);
-                held_since.get_or_insert_with(Instant::now);
-                if b.len() >= UDP_BATCH_MSGS || b.data.len() >= self.full_bytes {
-                    held_since = None;
-                    if let Some(b) = batch.take() {
-                        self.hand(b);
-                    }
-                }
-                if n == self.mm.vlen() {
-                    continue; // probably more queued
-                }
-            }
-            // The socket is drained for now: hand the batch on if the rules thread is ready
-            // for it (or it waited long enough), else go on filling it.
-            if let (Some(_), Some(t)) = (&batch, held_since) {
-                if self.consumer_ready() || t.elapsed() >= HOLD_MAX {
-                    held_since = None;
-                    if let Some(b) = batch.take() {
-                        self.hand(b);
-                    }
-                }
-            }
-            if shutdown.has_changed().unwrap_or(true) {
-                break;
-            }
-            let timeout = if batch.is_some() { 1 } else { IDLE_POLL_MS };
-            let mut pfd = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd for the duration of the call.
-            unsafe { libc::poll(&mut pfd, 1, timeout) };
-        }
-        if let Some(b) = batch.take() {
-            self.hand(b);
-        }
-        if let Some(mut r) = self.rep.take() {
-            let mut b = self.ctx.new_batch();
-            r.flush(&mut b);
-            self.hand(b);
-        }
-    }
-
-    /// The main queue's channel is empty: the rules thread waits or runs its last batch.
-    fn consumer_ready(&self) -> bool {
-        self.ctx.tx.capacity() == self.ctx.tx.max_capacity()
-    }
-
+impl Datagrams for Udp {
     /// Parses the `n` datagrams of the last `recvmmsg` into the batch.
-    fn take(&mut self, batch: &mut Batch, n: usize) {
+    fn take(&mut self, mm: &mut Mmsg, n: usize, batch: &mut Batch, ctx: &Ctx) {
         let now = crate::parse::now_local();
         for i in 0..n {
-            let (data, addr) = self.mm.get(i);
-            let Some(addr) = addr else { continue };
-            if let Some(acl) = &self.ctx.acl {
+            let Some(addr) = mm.addr(i) else { continue };
+            if let Some(acl) = &ctx.acl {
                 let ok = match acl.cached(addr.ip().to_canonical()) {
                     Some(v) => v,
-                    None => {
-                        self.rt
-                            .block_on(super::acl::admit(acl, addr, &self.ctx.notices, false))
-                    }
+                    None => self
+                        .rt
+                        .block_on(super::acl::admit(acl, addr, &ctx.notices, false)),
                 };
                 if !ok {
                     continue;
@@ -225,23 +136,24 @@ impl Reader {
             let pi = match &self.last {
                 Some((a, p)) if *a == addr => Ctx::peer_index(batch, p),
                 _ => {
-                    let p = peer_for(&self.ctx, addr);
+                    let p = peer_for(ctx, addr);
                     let pi = Ctx::peer_index(batch, &p);
                     self.last = Some((addr, p));
                     pi
                 }
             };
             let (mark, before) = (batch.data.len(), batch.len());
-            self.ctx.push(batch, data, pi, &now);
+            ctx.push(batch, mm.data(i), pi, &now);
             if let (Some(r), true) = (&mut self.rep, batch.len() > before) {
-                r.check_last(batch, mark, self.ctx.parse.permit_slash_in_programname);
+                r.check_last(batch, mark, ctx.parse.permit_slash_in_programname);
             }
         }
     }
 
-    /// Hands a batch to the main queue, waiting as rsyslog's imudp does when it is full.
-    fn hand(&self, batch: Batch) {
-        self.rt.block_on(self.ctx.send(batch));
+    fn finish(&mut self, batch: &mut Batch, _ctx: &Ctx) {
+        if let Some(mut r) = self.rep.take() {
+            r.flush(batch);
+        }
     }
 }
 

@@ -3,15 +3,19 @@
 //! fromhost is the local host, fromhost-ip 127.0.0.1. With SO_PASSCRED the sender's
 //! credentials drive `UsePIDFromSystem`, `Annotate`, `IgnoreOwnMessages` and the per-process
 //! rate limits (src/input/creds.rs, src/input/ratelimit.rs); a socket systemd passed
-//! (LISTEN_FDS) for the path is used instead of creating one.
+//! (LISTEN_FDS) for the path is used instead of creating one. Each socket has its own receive
+//! thread (src/input/dgram_thread.rs) taking up to 32 datagrams and their credentials per
+//! `recvmmsg`; a full queue makes it wait as before (`queue.timeoutEnqueue`, src/mainq.rs) while
+//! the senders wait on the socket.
 
+use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::net::UnixDatagram;
-
-use super::{Ctx, BATCH_BYTES, BATCH_MSGS};
-use crate::message::Peer;
+use super::dgram_thread::{Batching, Datagrams};
+use super::udp_recv::{cred_space, Mmsg, Want};
+use super::Ctx;
+use crate::message::{Batch, Peer};
 
 #[derive(Debug, Clone)]
 pub struct UxSettings {
@@ -19,8 +23,8 @@ pub struct UxSettings {
     pub create_path: bool,
     /// Host name to use as fromhost/hostname (`HostName=`); default the local host name.
     pub hostname: Option<String>,
-    /// Ask the kernel for the sender's credentials (SO_PASSCRED), as rsyslog does when any
-    /// of the settings below (or UseSysTimeStamp) needs them.
+    /// Ask the kernel for the sender's credentials (SO_PASSCRED) when any of the settings
+    /// below needs them (rsyslog also does for `UseSysTimeStamp`, see creds::ux_settings).
     pub use_creds: bool,
     /// `UsePIDFromSystem`: the sender's pid in the tag.
     pub use_pid: bool,
@@ -41,13 +45,8 @@ pub struct UxSettings {
 /// with mode 0666 so every local user can log.
 pub fn bind(s: &mut UxSettings) -> Result<UnixDatagram, String> {
     if let Some(fd) = super::creds::activated_socket(&s.path) {
-        let std_sock = std::os::unix::net::UnixDatagram::from(fd);
-        std_sock
-            .set_nonblocking(true)
-            .map_err(|e| format!("imuxsock: systemd socket {}: {e}", s.path.display()))?;
         s.activated = true;
-        return UnixDatagram::from_std(std_sock)
-            .map_err(|e| format!("imuxsock: systemd socket {}: {e}", s.path.display()));
+        return Ok(UnixDatagram::from(fd));
     }
     if s.create_path {
         if let Some(dir) = s.path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -72,7 +71,25 @@ pub fn bind(s: &mut UxSettings) -> Result<UnixDatagram, String> {
     Ok(sock)
 }
 
-pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx: Ctx) {
+/// Datagrams fetched per `recvmmsg` call.
+const VLEN: usize = 32;
+/// Resident bytes the slots may take at most when every slot receives a datagram of the
+/// full capacity (fewer slots for a large `maxMessageSize`).
+const SLOTS_MAX_BYTES: usize = 512 * 1024;
+/// Messages per batch handed on: as imudp's (src/input/udp.rs), the batches waiting for the
+/// rules thread, and the pages they touched, stay small.
+const UX_BATCH_MSGS: usize = 256;
+
+/// Starts the socket's receive thread (src/input/dgram_thread.rs): `recvmmsg` with one
+/// control buffer per slot for the senders' credentials; the returned task ends when the
+/// thread has handed on what it holds after the shutdown signal and removed the socket's
+/// file (unless systemd passed the socket).
+pub fn start(
+    sock: UnixDatagram,
+    s: UxSettings,
+    local_host: Arc<str>,
+    ctx: Ctx,
+) -> Result<tokio::task::JoinHandle<()>, String> {
     use std::os::fd::AsRawFd;
     let host: Arc<str> = s.hostname.as_deref().map(Arc::from).unwrap_or(local_host);
     let peer = Peer {
@@ -87,7 +104,8 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
             sock.as_raw_fd()
         ));
     }
-    if s.use_creds {
+    let mut use_creds = s.use_creds;
+    if use_creds {
         if let Err(e) =
             nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::PassCred, &true)
         {
@@ -95,54 +113,72 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                 "set SO_PASSCRED failed on '{}': {e}",
                 s.path.display()
             ));
+            use_creds = false;
         }
     }
-    let mut limiters = super::ratelimit::PidLimiters::new(s.ratelimit);
-    let our_pid = std::process::id() as i32;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut annotated = Vec::new();
-    let mut notes = Vec::new();
-    let mut shutdown = ctx.shutdown.clone();
-    let fd = sock.as_raw_fd();
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => break,
-            r = sock.readable() => if let Err(e) = r {
-                ctx.notices.warning(format!("imuxsock: receive error on {}: {e}", s.path.display()));
-                break;
-            },
-        }
+    // As rsyslog's iMaxLine: a datagram is received whole up to maxMessageSize (the parser
+    // cuts there; the byte beyond shows nothing was cut short by the slot).
+    let cap = ctx.parse.sanitize.max_msg_size + 1;
+    let vlen = (SLOTS_MAX_BYTES / cap).clamp(1, VLEN);
+    let mm = Mmsg::new(
+        vlen,
+        cap,
+        Want {
+            addr: false,
+            control: if use_creds { cred_space() } else { 0 },
+        },
+    );
+    let how = Batching {
+        max_msgs: UX_BATCH_MSGS,
+        slot: cap,
+    };
+    let input = Ux {
+        limiters: super::ratelimit::PidLimiters::new(s.ratelimit),
+        our_pid: std::process::id() as i32,
+        annotated: Vec::new(),
+        notes: Vec::new(),
+        peer,
+        use_creds,
+        s,
+    };
+    super::dgram_thread::start("imuxsock", "oxsyslogd-ux", sock, mm, how, input, ctx)
+}
+
+/// One socket's state in its receive thread.
+struct Ux {
+    s: UxSettings,
+    use_creds: bool,
+    peer: Peer,
+    limiters: super::ratelimit::PidLimiters,
+    our_pid: i32,
+    /// The datagram with its trusted properties (`Annotate`).
+    annotated: Vec<u8>,
+    notes: Vec<String>,
+}
+
+impl Datagrams for Ux {
+    fn take(&mut self, mm: &mut Mmsg, n: usize, batch: &mut Batch, ctx: &Ctx) {
+        let s = &self.s;
         let now = crate::parse::now_local();
-        let mut batch = ctx.new_batch();
-        batch.peers.push(peer.clone());
-        while batch.len() < BATCH_MSGS && batch.data.len() < BATCH_BYTES {
-            let r = sock.try_io(tokio::io::Interest::READABLE, || {
-                super::creds::recv(fd, &mut buf, s.use_creds)
-            });
-            let (n, cred) = match r {
-                Ok(x) => x,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    ctx.notices.warning(format!(
-                        "imuxsock: receive error on {}: {e}",
-                        s.path.display()
-                    ));
-                    break;
-                }
-            };
-            if s.ignore_own && cred.is_some_and(|c| c.pid == our_pid) {
+        if batch.peers.is_empty() {
+            batch.peers.push(self.peer.clone());
+        }
+        for i in 0..n {
+            let cred = if self.use_creds { mm.cred(i) } else { None };
+            if s.ignore_own && cred.is_some_and(|c| c.pid == self.our_pid) {
                 continue;
             }
+            let data = mm.data(i);
             let raw: &[u8] = match cred {
                 Some(c) if s.annotate && !s.parse_trusted => {
-                    super::creds::annotate(&buf[..n], &c, &mut annotated);
-                    &annotated
+                    super::creds::annotate(data, &c, &mut self.annotated);
+                    &self.annotated
                 }
-                _ => &buf[..n],
+                _ => data,
             };
             let mark = batch.data.len();
             let before = batch.len();
-            ctx.push(&mut batch, raw, 0, &now);
+            ctx.push(batch, raw, 0, &now);
             if batch.len() == before {
                 continue;
             }
@@ -152,7 +188,7 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                 }
             }
             if let (true, Some(c)) = (s.use_pid && ctx.flags.local_special_parser, cred) {
-                super::creds::retag_last(&mut batch, c.pid, ctx.parse.permit_slash_in_programname);
+                super::creds::retag_last(batch, c.pid, ctx.parse.permit_slash_in_programname);
             }
             if s.ratelimit.interval > 0 {
                 let keep = {
@@ -163,15 +199,20 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                         String::from_utf8_lossy(m.bytes(m.m.app_name))
                     );
                     let sev = m.m.severity;
-                    limiters
-                        .for_pid(cred.map(|c| c.pid), now.1, super::creds::argv0, &mut notes)
-                        .admit(now.1, sev, &who, &mut notes)
+                    self.limiters
+                        .for_pid(
+                            cred.map(|c| c.pid),
+                            now.1,
+                            super::creds::argv0,
+                            &mut self.notes,
+                        )
+                        .admit(now.1, sev, &who, &mut self.notes)
                 };
                 if !keep {
                     batch.msgs.pop();
                     batch.data.truncate(mark);
                 }
-                for n in notes.drain(..) {
+                for n in self.notes.drain(..) {
                     ctx.notices.info(n);
                 }
                 if !keep {
@@ -179,29 +220,35 @@ pub async fn serve(sock: UnixDatagram, s: UxSettings, local_host: Arc<str>, ctx:
                 }
             }
             if ctx.repeat {
-                limiters
-                    .for_pid(cred.map(|c| c.pid), now.1, super::creds::argv0, &mut notes)
+                self.limiters
+                    .for_pid(
+                        cred.map(|c| c.pid),
+                        now.1,
+                        super::creds::argv0,
+                        &mut self.notes,
+                    )
                     .repeat
-                    .check_last(&mut batch, mark, ctx.parse.permit_slash_in_programname);
+                    .check_last(batch, mark, ctx.parse.permit_slash_in_programname);
             }
         }
-        // A local stream of datagrams: wait for room rather than drop (senders block on a
-        // full socket buffer, as with rsyslog's flow control for local logging).
-        if !ctx.send(batch).await {
-            break;
+    }
+
+    fn finish(&mut self, batch: &mut Batch, ctx: &Ctx) {
+        if ctx.repeat {
+            if batch.peers.is_empty() {
+                batch.peers.push(self.peer.clone());
+            }
+            self.limiters.flush_repeats(batch);
+        }
+        self.limiters.finish(&mut self.notes);
+        for n in self.notes.drain(..) {
+            ctx.notices.info(n);
         }
     }
-    if ctx.repeat {
-        let mut b = ctx.new_batch();
-        b.peers.push(peer.clone());
-        limiters.flush_repeats(&mut b);
-        ctx.send(b).await;
-    }
-    limiters.finish(&mut notes);
-    for n in notes.drain(..) {
-        ctx.notices.info(n);
-    }
-    if !s.activated {
-        let _ = std::fs::remove_file(&s.path);
+
+    fn close(&mut self) {
+        if !self.s.activated {
+            let _ = std::fs::remove_file(&self.s.path);
+        }
     }
 }

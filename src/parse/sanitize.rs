@@ -177,7 +177,7 @@ fn sanitize_impl(raw: &[u8], o: &SanitizeOptions, out: &mut Vec<u8>, word_scan: 
 
 /// The length of a prefix of `raw` (a multiple of 8) whose bytes are all >= 32 and, with
 /// `eight_bit`, <= 127: whole 8-byte words tested at once (the message text is almost always
-/// printable ASCII, and a byte loop was a tenth of the TCP path's CPU).
+/// printable ASCII, and the byte loop alone was a tenth of the forwarding daemon's CPU).
 fn clean_prefix(raw: &[u8], eight_bit: bool) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

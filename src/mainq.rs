@@ -61,7 +61,7 @@ impl InputKind {
 pub struct Settings {
     pub size: usize,
     /// `queue.dequeueBatchSize`: how many messages the rules thread runs before the actions
-    /// end their batch (`None`: the input's batch, at most 1024 messages).
+    /// end their batch (`None`: the input's batch, at most 256 messages).
     pub dequeue_batch: Option<usize>,
     /// The batch rsyslog's worker would dequeue (`dequeue_batch`, else 1024 with
     /// `main_queue()`, 256 without, capped at the size): the unit of dequeue-time discarding.
@@ -155,11 +155,15 @@ impl Settings {
 
     /// Batches the channel behind the queue holds: every batch holds at least one message,
     /// so up to `size` batches never bind before the message count does; above 65,536 the
-    /// queue holds at most 64 batches (65,536 messages in full batches), which bounds the
-    /// memory of a stalled queue as before this setting was honoured.
+    /// queue holds at most 32 batches (8,192 messages in full 256-message batches), which
+    /// bounds the memory a backlog takes: an input faster than the rules thread (the usual
+    /// case here) makes the queue full, and 64 batches of 1,024 messages took ~10 MB more
+    /// than rsyslogd's whole process in the harness's one-core runs, with no throughput to
+    /// show for it (README Performance). Stream inputs wait for room; datagrams wait in the
+    /// socket's receive buffer.
     pub fn channel_batches(&self) -> usize {
         if self.size > 65_536 {
-            64
+            32
         } else {
             self.size.max(1)
         }

@@ -28,8 +28,10 @@ use crate::config::model::{Config, Input, ModuleLoad};
 use crate::message::{Batch, Peer};
 use crate::parse::{InputFlags, ParseOptions, Received};
 
-/// Messages per batch before an input hands it on.
-pub const BATCH_MSGS: usize = 1024;
+/// Messages per batch before an input hands it on: one write per batch stays far below the
+/// rules thread's limit at 256, and the batches a backlog holds stay small (a full main
+/// queue holds 32 of them, src/mainq.rs `channel_batches`).
+pub const BATCH_MSGS: usize = 256;
 /// Arena bytes per batch before an input hands it on.
 pub const BATCH_BYTES: usize = 512 * 1024;
 

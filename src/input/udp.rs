@@ -79,10 +79,10 @@ pub fn bind(
 
 /// Datagrams fetched per `recvmmsg` call (rsyslog's imudp `BatchSize` default).
 const VLEN: usize = 32;
-/// Messages per batch handed on (a quarter of the stream inputs' `BATCH_MSGS`): the batches
-/// waiting for the rules thread, and the pages they touched, stay small; one write per 256
+/// Messages per batch handed on (as the stream inputs' `BATCH_MSGS`): the batches waiting
+/// for the rules thread, and the pages they touched, stay small; one write per 256
 /// messages is still far from the rules thread's limit.
-const UDP_BATCH_MSGS: usize = 256;
+const UDP_BATCH_MSGS: usize = super::BATCH_MSGS;
 
 /// Starts the socket's receive thread (src/input/dgram_thread.rs); the returned task ends
 /// when the thread has handed on what it holds after the shutdown signal.

@@ -149,8 +149,10 @@ pub(super) fn flush(sh: &Shared, s: &QueueSettings, g: &mut Inner) -> u64 {
 
 /// The worker takes up to `max` messages from the disk part (the memory part is empty).
 /// A `Disk` queue applies `queue.discardMark`/`discardSeverity` again to what it takes, with
-/// the number of messages not yet taken (queue.c `DequeueConsumableElements`); the disk part
-/// of a disk-assisted queue never discards (queue.c gives it a discard mark of 0).
+/// the queue's physical size as queue.c `DequeueConsumableElements` does: every record not
+/// yet deleted, those just taken and those still in the worker's hands included (rsyslog's
+/// `iQueueSize` only shrinks when a processed batch is deleted); the disk part of a
+/// disk-assisted queue never discards (queue.c gives it a discard mark of 0).
 pub(super) fn take(
     sh: &Shared,
     s: &QueueSettings,
@@ -171,11 +173,12 @@ pub(super) fn take(
         return;
     }
     let first = batch.len();
-    let (got, lost) = d.read(max, batch);
+    let (_, lost) = d.read(max, batch);
     if lost > 0 {
         sh.failed.fetch_add(lost, Ordering::Relaxed);
     }
-    let left = d.unread() as usize;
+    // not decremented while a batch is taken (queue.c checks `pThis->iQueueSize`)
+    let size = (d.unread() + d.buffered() + d.read_uncommitted()) as usize;
     let mut i = 0;
     let mut nf = 0;
     batch.retain_mut(|m| {
@@ -184,8 +187,6 @@ pub(super) fn take(
         if at < first {
             return true;
         }
-        // messages still in the queue once this one is taken
-        let size = left + (first + got).saturating_sub(at + 1);
         if s.discards(size, m.first().copied().unwrap_or(6)) {
             nf += 1;
             return false;
@@ -201,13 +202,15 @@ pub(super) fn take(
 }
 
 /// The size a message enqueued into a `Disk` queue is judged by for `queue.discardMark`:
-/// the messages on disk not yet taken; `None` for other queues (memory decides).
+/// every record not yet deleted — on disk, buffered, or taken by the worker and not yet
+/// committed (queue.c's `iQueueSize`, which a dequeue does not decrease); `None` for other
+/// queues (memory decides).
 pub(super) fn disk_only_size(s: &QueueSettings, g: &Inner) -> Option<usize> {
     let d = g.disk.as_ref()?;
     s.disk
         .as_ref()
         .is_some_and(|dm| dm.only)
-        .then(|| (d.unread() + d.buffered()) as usize)
+        .then(|| (d.unread() + d.buffered() + d.read_uncommitted()) as usize)
 }
 
 /// After the worker's `deliver`: a batch from disk that was sent (or given up by the action's

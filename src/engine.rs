@@ -1014,6 +1014,8 @@ fn process(
     let mut scratch = Vec::with_capacity(1024);
     let mut state = crate::filter::exec::State::default();
     state.forward_queued = fwd.is_some();
+    // actions writing the same message with the same template render it once
+    env.cache.get_mut().enable();
     // what is left of rsyslog's current dequeue batch, and whether it discards
     let (mut win_left, mut win_discard) = (0usize, false);
     while let Some(mut batch) = rx.next_batch() {
@@ -1111,6 +1113,7 @@ fn process(
                     m.m.input
                 };
                 let rs = input_rulesets.get(idx as usize).copied().unwrap_or(0);
+                env.cache.get_mut().next_message();
                 rulesets.run(rs, m, &env, &mut state, &mut scratch, &mut |a, mv, prev| {
                     // the gate, the action and its suspension state in one call (one lock
                     // for an action shared by several rules threads, src/output/shared.rs)

@@ -248,6 +248,20 @@ impl Test {
     }
 }
 
+/// The leaves rules use most (selector masks, a property against a string) tested in
+/// place, without a call; anything else through [`test`].
+#[inline(always)]
+fn test_inline(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
+    match t {
+        Test::Mask(mask) => {
+            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
+            mask[fac] & (1 << cx.m.m.severity) != 0
+        }
+        Test::PropStr(id, t) => t.test_prop(cx, &st.vars, *id),
+        _ => test(rs, t, cx, st),
+    }
+}
+
 fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
     match t {
         Test::Const(b) => *b,
@@ -257,9 +271,9 @@ fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
         }
         Test::PropStr(id, t) => t.test_prop(cx, &st.vars, *id),
         Test::PropRe(id, re) => re.is_match(cx.prop(&st.vars, *id)),
-        Test::And(a, b) => test(rs, a, cx, st) && test(rs, b, cx, st),
-        Test::Or(a, b) => test(rs, a, cx, st) || test(rs, b, cx, st),
-        Test::Not(a) => !test(rs, a, cx, st),
+        Test::And(a, b) => test_inline(rs, a, cx, st) && test_inline(rs, b, cx, st),
+        Test::Or(a, b) => test_inline(rs, a, cx, st) || test_inline(rs, b, cx, st),
+        Test::Not(a) => !test_inline(rs, a, cx, st),
         Test::SrcStr(src, t) => t.test_ro(src.get(cx, &st.vars)),
         Test::SrcNum(src, op, k) => {
             let x = src.get(cx, &st.vars);
@@ -305,6 +319,7 @@ impl StrTest {
 
     /// The test on a message property (borrowed where it can be; `contains_i` lowercases a
     /// rendered copy).
+    #[inline]
     fn test_prop(&self, cx: &mut Ctx<'_, '_>, vars: &Vars, id: PropId) -> bool {
         if self.op == BinOp::ContainsI {
             self.test(cx.render_prop(vars, id))
@@ -314,6 +329,7 @@ impl StrTest {
     }
 
     /// Any operator but `contains_i`, on a borrowed value.
+    #[inline]
     fn test_ro(&self, l: &[u8]) -> bool {
         match &self.finder {
             Some(f) => f.find(l).is_some(),
@@ -463,9 +479,19 @@ impl<'a, 'm> Ctx<'a, 'm> {
 
     /// A property's value: borrowed from the message when it is stored as it renders (or a
     /// constant name), else rendered into the scratch buffer.
+    #[inline]
     fn prop(&mut self, vars: &Vars, id: PropId) -> &[u8] {
+        // the properties rules test most, without a call
         match id {
-            PropId::ProgramName => return self.programname(),
+            PropId::Msg => self.m.msg(),
+            PropId::Hostname => crate::template::props::hostname(self.m),
+            PropId::ProgramName => self.programname(),
+            _ => self.prop_other(vars, id),
+        }
+    }
+
+    fn prop_other(&mut self, vars: &Vars, id: PropId) -> &[u8] {
+        match id {
             // the names as `append_value` writes them
             PropId::SyslogSeverityText => {
                 return match SEVERITY_NAMES.get(self.m.m.severity as usize) {
@@ -532,7 +558,7 @@ impl Rulesets {
         for r in &cfg.rulesets {
             bodies.push(c.body(&r.body)?);
         }
-        let queued = cfg
+        let queued: Vec<bool> = cfg
             .rulesets
             .iter()
             .map(|r| {
@@ -548,6 +574,7 @@ impl Rulesets {
                     .is_some_and(|t| t.eq_ignore_ascii_case("direct"))
             })
             .collect();
+        inline_action_calls(&mut bodies, &queued);
         Ok(Rulesets {
             names,
             bodies,
@@ -665,10 +692,16 @@ fn exec(
                 then_body,
                 else_body,
             } => {
-                if test(rs, cond, cx, st) {
-                    exec(rs, then_body, cx, st, act, depth)
+                // most `if`s have no `else` and most tests fail: no call for an empty body
+                let body = if test_inline(rs, cond, cx, st) {
+                    then_body
                 } else {
-                    exec(rs, else_body, cx, st, act, depth)
+                    else_body
+                };
+                if body.is_empty() {
+                    Flow::Go
+                } else {
+                    exec(rs, body, cx, st, act, depth)
                 }
             }
             Exec::Action(i) => {
@@ -717,6 +750,49 @@ fn exec(
         }
     }
     Flow::Go
+}
+
+/// `call R` where R is one action runs that action in place:
+/// the same as entering R, without a call and a statement loop per message (the common
+/// "one output per ruleset" layout). Only without ruleset queues.
+fn inline_action_calls(bodies: &mut [Vec<Exec>], queued: &[bool]) {
+    // with ruleset queues, src/rsq/ places each action on a thread by following the calls
+    if queued.iter().any(|q| *q) {
+        return;
+    }
+    let single: Vec<Option<usize>> = bodies
+        .iter()
+        .map(|b| match b[..] {
+            [Exec::Action(i)] => Some(i),
+            _ => None,
+        })
+        .collect();
+    fn walk(body: &mut [Exec], single: &[Option<usize>]) {
+        for s in body {
+            match s {
+                Exec::Call(r) => {
+                    if let Some(Some(i)) = single.get(*r) {
+                        *s = Exec::Action(*i);
+                    }
+                }
+                Exec::Pri { body, .. } | Exec::Prop { body, .. } | Exec::Foreach { body, .. } => {
+                    walk(body, single)
+                }
+                Exec::If {
+                    then_body,
+                    else_body,
+                    ..
+                } => {
+                    walk(then_body, single);
+                    walk(else_body, single);
+                }
+                _ => {}
+            }
+        }
+    }
+    for b in bodies.iter_mut() {
+        walk(b, &single);
+    }
 }
 
 fn call(
@@ -1143,6 +1219,7 @@ fn fold(c: Cond) -> Cond {
 
 /// Compares a rendered property with a constant as rsyslog does when the left side is a
 /// string and the right a string constant (`cnfexprEval`'s `'S'` fast path).
+#[inline]
 fn str_op(op: BinOp, l: &[u8], r: &[u8]) -> bool {
     match op {
         BinOp::Eq => l == r,
@@ -1558,6 +1635,26 @@ mod tests {
             Exec::If { cond, .. } => cond,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn calls_of_one_action_rulesets_run_the_action_in_place() {
+        let body = |conf: &str| {
+            let l = crate::config::load_text("t.conf", conf);
+            assert!(!l.has_errors(), "{:?}", l.diagnostics);
+            let rs = Rulesets::compile_without_templates(&l.config).unwrap();
+            let i = rs.index(&l.config.default_ruleset).unwrap();
+            format!("{:?}", rs.bodies[i])
+        };
+        let out = "ruleset(name=\"o1\") { action(type=\"omfile\" file=\"/tmp/o\") }\n";
+        let two = "ruleset(name=\"t2\") { action(type=\"omfile\" file=\"/tmp/t\") stop }\n";
+        let b = body(&format!("{out}{two}if $msg contains 'x' then call o1\n*.* call t2\n"));
+        assert!(b.contains("then_body: [Action(0)]"), "{b}");
+        assert!(b.contains("Call("), "a ruleset of two statements is still called: {b}");
+        // with a ruleset queue the calls stay (src/rsq/ follows them)
+        let q = "ruleset(name=\"q3\" queue.type=\"LinkedList\") { action(type=\"omfile\" file=\"/tmp/q\") }\n";
+        let b = body(&format!("{out}{q}if $msg contains 'x' then call o1\n"));
+        assert!(b.contains("then_body: [Call("), "{b}");
     }
 
     #[test]

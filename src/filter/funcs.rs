@@ -19,7 +19,7 @@ pub fn field_into(s: &[u8], delim: &Val, n: i64, out: &mut Vec<u8>) {
 /// [`field`] borrowed from `s` (or the constant "not found" text): no copy.
 pub fn field_slice<'a>(s: &'a [u8], delim: &Val, n: i64) -> &'a [u8] {
     // rsyslog scans the value as a C string.
-    let s = &s[..s.iter().position(|&c| c == 0).unwrap_or(s.len())];
+    let s = &s[..memchr::memchr(0, s).unwrap_or(s.len())];
     let found: Option<&[u8]> = match delim {
         Val::Str(d) if !d.is_empty() => {
             let mut rest = Some(s);
@@ -44,19 +44,16 @@ pub fn field_slice<'a>(s: &'a [u8], delim: &Val, n: i64) -> &'a [u8] {
             let mut pos = 0;
             let mut cur = 1;
             while pos < s.len() && cur < n {
-                while pos < s.len() && s[pos] != d {
-                    pos += 1;
-                }
-                if pos < s.len() {
-                    pos += 1;
-                    cur += 1;
+                match memchr::memchr(d, &s[pos..]) {
+                    Some(i) => {
+                        pos += i + 1;
+                        cur += 1;
+                    }
+                    None => pos = s.len(),
                 }
             }
             if cur == n {
-                let end = s[pos..]
-                    .iter()
-                    .position(|&c| c == d)
-                    .map_or(s.len(), |e| pos + e);
+                let end = memchr::memchr(d, &s[pos..]).map_or(s.len(), |e| pos + e);
                 Some(&s[pos..end])
             } else {
                 None

@@ -297,7 +297,7 @@ impl FileOutput {
 
 impl Output for FileOutput {
     fn process(&mut self, m: MsgRef<'_>, env: &RenderEnv) {
-        self.template.render(m, env, &mut self.buf);
+        self.template.render_cached(m, env, &mut self.buf);
         self.pending += 1;
         if self.dirty_since.is_none() {
             self.dirty_since = Some(Instant::now());

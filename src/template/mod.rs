@@ -20,6 +20,7 @@ pub mod clock;
 pub mod datefmt;
 pub mod posix_regex;
 pub mod props;
+pub mod render_cache;
 pub mod replacer;
 
 use std::collections::HashMap;
@@ -45,6 +46,8 @@ pub struct RenderEnv {
     /// call): set by [`RenderEnv::refresh_now`].
     pub now_local: SyslogTime,
     pub now_utc: SyslogTime,
+    /// Renderings of the current message (the rules thread switches it on).
+    pub cache: std::cell::RefCell<render_cache::RenderCache>,
 }
 
 impl Default for RenderEnv {
@@ -62,6 +65,7 @@ impl RenderEnv {
             permit_slash_in_programname: false,
             now_local: SyslogTime::default(),
             now_utc: SyslogTime::default(),
+            cache: Default::default(),
         };
         e.refresh_now();
         e
@@ -475,6 +479,68 @@ impl Template {
     }
 
     /// Renders the template for one message, appending to `out`.
+    /// [`Template::render`] through the environment's [`render_cache::RenderCache`]: a
+    /// template that depends only on the message is rendered once per message and copied
+    /// for the other actions that write it.
+    pub fn render_cached(&self, m: MsgRef<'_>, env: &RenderEnv, out: &mut Vec<u8>) {
+        let key = self as *const Template as usize;
+        let Ok(mut cache) = env.cache.try_borrow_mut() else {
+            return self.render(m, env, out);
+        };
+        if let Some(b) = cache.get(key) {
+            out.extend_from_slice(b);
+            return;
+        }
+        let start = out.len();
+        self.render(m, env, out);
+        if cache.wants() && self.fixed_per_message() {
+            cache.put(key, &out[start..]);
+        }
+    }
+
+    /// Whether the output depends only on the message: no variables (`set` may change
+    /// them between actions), no JSON of them, no values taken per call (`uuid`,
+    /// `$uptime`, `$now-unixtimestamp`).
+    fn fixed_per_message(&self) -> bool {
+        match &self.body {
+            Body::Strgen(_) => true,
+            Body::Subtree => false,
+            Body::Parts { parts, .. } => parts.iter().all(|p| match p {
+                Part::Const(_) => true,
+                Part::Prop(pp) => {
+                    use PropId::*;
+                    matches!(
+                        pp.id,
+                        Msg | RawMsg
+                            | RawMsgAfterPri
+                            | Hostname
+                            | FromHost
+                            | FromHostIp
+                            | FromHostPort
+                            | SyslogTag
+                            | ProgramName
+                            | Pri
+                            | PriText
+                            | Iut
+                            | SyslogFacility
+                            | SyslogFacilityText
+                            | SyslogSeverity
+                            | SyslogSeverityText
+                            | TimeGenerated
+                            | TimeReported
+                            | ProtocolVersion
+                            | StructuredData
+                            | AppName
+                            | ProcId
+                            | MsgId
+                            | InputName
+                            | SysMyHostname
+                    )
+                }
+            }),
+        }
+    }
+
     pub fn render(&self, m: MsgRef<'_>, env: &RenderEnv, out: &mut Vec<u8>) {
         match &self.body {
             Body::Strgen(s) => builtin::strgen(*s, m, out),

@@ -436,3 +436,51 @@ fn system_properties() {
     props::write_prop(b.get(0), PropId::TimeReported, &e, &mut v);
     assert_eq!(v, b"Mar  1 10:00:00");
 }
+
+/// The rules thread's render cache (src/template/render_cache.rs): the same bytes as
+/// rendering each time, per message, and never for a template that reads variables.
+#[test]
+fn render_cached_equals_render_and_skips_variables() {
+    let b = batch(&[
+        m3164(),
+        M {
+            raw: "<14>Mar  1 10:00:01 host2 other: bye",
+            fac: 1,
+            sev: 6,
+            host: Some("host2"),
+            tag: Some("other:"),
+            msg: " bye",
+            ..Default::default()
+        },
+    ]);
+    let mut e = env();
+    e.cache.get_mut().enable();
+    let all = Templates::builtins();
+    let trad: &Template = all.get("RSYSLOG_TraditionalFileFormat").unwrap(); // a built-in
+    let own = rs("%hostname% %msg%\n");
+    let var = rs("%$!x%\n");
+    assert!(trad.fixed_per_message() && own.fixed_per_message());
+    assert!(!var.fixed_per_message());
+    let mut vars = crate::vars::Vars::default();
+    let x = crate::vars::VarRef::parse("$!x").unwrap(); // a valid name
+    for i in 0..2 {
+        e.cache.get_mut().next_message();
+        for t in [trad, &own] {
+            let mut once = Vec::new();
+            t.render_cached(b.get(i), &e, &mut once);
+            let mut twice = Vec::new();
+            t.render_cached(b.get(i), &e, &mut twice);
+            assert_eq!(once, t.render_to_vec(b.get(i), &e), "message {i}");
+            assert_eq!(once, twice, "message {i}: the kept copy");
+        }
+        // a variable set between two actions is seen by the second
+        let mut seen = Vec::new();
+        for v in ["a", "b"] {
+            vars.set(&x, crate::json::Json::Str(v.as_bytes().to_vec()), true);
+            let mut out = Vec::new();
+            var.render_cached(b.get(i).with_vars(&vars), &e, &mut out);
+            seen.push(out);
+        }
+        assert_eq!(seen, [b"a\n".to_vec(), b"b\n".to_vec()]);
+    }
+}

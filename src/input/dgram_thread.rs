@@ -4,17 +4,18 @@
 //! main queue when the rules thread is ready for it (its channel is empty), so batches grow
 //! while the rules thread is busy, up to a bound in messages or a few milliseconds. A full
 //! queue makes the thread wait as the input's flow control says (src/mainq.rs); meanwhile the
-//! kernel's socket buffer takes what comes (and a unix socket's senders wait).
+//! kernel's socket buffer takes what comes (and a unix socket's senders wait). An idle thread
+//! sleeps in `poll` until a datagram or the shutdown arrives: a task of the I/O runtime closes
+//! the write end of a wake-up socket pair on shutdown, which the thread polls beside its socket.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use super::udp_recv::Mmsg;
 use super::{Ctx, BATCH_BYTES};
 use crate::message::Batch;
 
-/// How long the thread waits in `poll` when it holds no datagram (only to see a shutdown).
-const IDLE_POLL_MS: i32 = 100;
 /// How long a received datagram may wait in the thread for the rules thread to be ready
 /// before it is handed on anyway (the thread looks again every millisecond).
 const HOLD_MAX: Duration = Duration::from_millis(5);
@@ -56,7 +57,11 @@ where
 {
     let rt = tokio::runtime::Handle::current();
     let (name, err_name) = (name.to_string(), name.to_string());
-    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<()>();
+    // Closing `wake_tx` makes `wake_rx` readable (end of file): the thread's shutdown alarm.
+    let (wake_tx, wake_rx) = UnixStream::pair()
+        .map_err(|e| format!("{err_name}: cannot create the receive thread's wake-up pair: {e}"))?;
+    let mut shutdown = ctx.shutdown.clone();
     std::thread::Builder::new()
         .name(thread.to_string())
         .spawn(move || {
@@ -64,6 +69,7 @@ where
             let mut r = Reader {
                 name,
                 fd: sock.as_raw_fd(),
+                wake: wake_rx.as_raw_fd(),
                 mm,
                 max_msgs: how.max_msgs.max(1),
                 full_bytes,
@@ -74,10 +80,16 @@ where
             r.run();
             r.input.close();
             drop(sock);
+            drop(wake_rx);
             let _ = done_tx.send(());
         })
         .map_err(|e| format!("{err_name}: cannot start the receive thread: {e}"))?;
     Ok(tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            _ = &mut done_rx => return, // the thread ended by itself (the queue closed)
+        }
+        drop(wake_tx);
         let _ = done_rx.await;
     }))
 }
@@ -85,7 +97,9 @@ where
 struct Reader<D> {
     /// The input's name for notices.
     name: String,
-    fd: std::os::fd::RawFd,
+    fd: RawFd,
+    /// Read end of the wake-up pair: readable (end of file) once the shutdown was signalled.
+    wake: RawFd,
     mm: Mmsg,
     max_msgs: usize,
     /// A batch is full at this many arena bytes (room left for one more datagram).
@@ -103,6 +117,7 @@ impl<D: Datagrams> Reader<D> {
         let mut held_since: Option<Instant> = None;
         let shutdown = self.ctx.shutdown.clone();
         let mut open = true;
+        let mut woken = false;
         while open {
             let n = match self.mm.recv(fd, libc::MSG_DONTWAIT) {
                 Ok(n) => n,
@@ -140,17 +155,22 @@ impl<D: Datagrams> Reader<D> {
                     }
                 }
             }
-            if shutdown.has_changed().unwrap_or(true) {
+            if woken || shutdown.has_changed().unwrap_or(true) {
                 break;
             }
-            let timeout = if batch.is_some() { 1 } else { IDLE_POLL_MS };
-            let mut pfd = libc::pollfd {
+            // Holding a batch: look again in a millisecond; else sleep until a datagram or
+            // the shutdown (the wake-up end) arrives.
+            let timeout = if batch.is_some() { 1 } else { -1 };
+            let mut pfds = [fd, self.wake].map(|fd| libc::pollfd {
                 fd,
                 events: libc::POLLIN,
                 revents: 0,
-            };
-            // SAFETY: one valid pollfd for the duration of the call.
-            unsafe { libc::poll(&mut pfd, 1, timeout) };
+            });
+            // SAFETY: two valid pollfds for the duration of the call.
+            unsafe { libc::poll(pfds.as_mut_ptr(), 2, timeout) };
+            // The waker closed: the shutdown was signalled (or the I/O runtime is gone); the
+            // loop drains the socket once more and ends.
+            woken = pfds[1].revents != 0;
         }
         let mut b = batch.take().unwrap_or_else(|| self.ctx.new_batch());
         self.input.finish(&mut b, &self.ctx);

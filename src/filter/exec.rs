@@ -859,11 +859,38 @@ fn foreach(
     }
 }
 
+/// `a == b` for the short strings rules compare (program names, host names, tags) without
+/// a call to `memcmp`: up to 16 bytes as two overlapping words.
+#[inline]
+fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let half = |s: &[u8], at: usize| -> u32 {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&s[at..at + 4]);
+        u32::from_ne_bytes(w)
+    };
+    match n {
+        0 => true,
+        1..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 fn prop_test(v: &[u8], op: PropOp, value: &[u8], re: Option<&Regex>) -> bool {
     match op {
         PropOp::Contains => memchr::memmem::find(v, value).is_some(),
-        PropOp::IsEqual => v == value,
-        PropOp::StartsWith => v.starts_with(value),
+        PropOp::IsEqual => bytes_eq(v, value),
+        PropOp::StartsWith => v.len() >= value.len() && bytes_eq(&v[..value.len()], value),
         PropOp::EndsWith => v.ends_with(value),
         PropOp::IsEmpty => v.is_empty(),
         PropOp::Regex | PropOp::EreRegex => re.is_some_and(|r| r.is_match(v)),
@@ -1222,11 +1249,11 @@ fn fold(c: Cond) -> Cond {
 #[inline]
 fn str_op(op: BinOp, l: &[u8], r: &[u8]) -> bool {
     match op {
-        BinOp::Eq => l == r,
-        BinOp::Ne => l != r,
+        BinOp::Eq => bytes_eq(l, r),
+        BinOp::Ne => !bytes_eq(l, r),
         BinOp::Contains => memchr::memmem::find(l, r).is_some(),
         BinOp::ContainsI => funcs::lower_contains(l, r),
-        BinOp::StartsWith => l.starts_with(r),
+        BinOp::StartsWith => l.len() >= r.len() && bytes_eq(&l[..r.len()], r),
         BinOp::StartsWithI => funcs::startswith_i(l, r),
         _ => false,
     }
@@ -1638,6 +1665,21 @@ mod tests {
     }
 
     #[test]
+    fn bytes_eq_agrees_with_slice_equality() {
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=40 {
+            let a = &base[..n];
+            assert!(bytes_eq(a, a), "{n}");
+            assert!(!bytes_eq(a, &base[..n.saturating_sub(1)]) || n == 0);
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 0x20;
+                assert!(!bytes_eq(a, &b), "length {n}, byte {i} differs");
+            }
+        }
+    }
+
+    #[test]
     fn calls_of_one_action_rulesets_run_the_action_in_place() {
         let body = |conf: &str| {
             let l = crate::config::load_text("t.conf", conf);
@@ -1648,9 +1690,14 @@ mod tests {
         };
         let out = "ruleset(name=\"o1\") { action(type=\"omfile\" file=\"/tmp/o\") }\n";
         let two = "ruleset(name=\"t2\") { action(type=\"omfile\" file=\"/tmp/t\") stop }\n";
-        let b = body(&format!("{out}{two}if $msg contains 'x' then call o1\n*.* call t2\n"));
+        let b = body(&format!(
+            "{out}{two}if $msg contains 'x' then call o1\n*.* call t2\n"
+        ));
         assert!(b.contains("then_body: [Action(0)]"), "{b}");
-        assert!(b.contains("Call("), "a ruleset of two statements is still called: {b}");
+        assert!(
+            b.contains("Call("),
+            "a ruleset of two statements is still called: {b}"
+        );
         // with a ruleset queue the calls stay (src/rsq/ follows them)
         let q = "ruleset(name=\"q3\" queue.type=\"LinkedList\") { action(type=\"omfile\" file=\"/tmp/q\") }\n";
         let b = body(&format!("{out}{q}if $msg contains 'x' then call o1\n"));

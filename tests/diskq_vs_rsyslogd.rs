@@ -7,6 +7,8 @@
 mod common;
 #[path = "common/flow.rs"]
 mod flow;
+#[path = "common/segments.rs"]
+mod segments;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -21,18 +23,9 @@ use common::Daemon;
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 
+/// Starts `bin` on `conf` (its imtcp port file `sport` from an earlier run removed first).
 fn start(bin: &str, dir: &Path, conf: &str) -> Daemon {
-    let _ = std::fs::remove_file(dir.join("sport"));
-    Daemon::start(bin, dir, conf, &[])
-}
-
-/// A port nothing listens on (free a moment ago).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    flow::start_fresh(bin, dir, conf, "sport")
 }
 
 /// A receiver on `port`: accepts connections until dropped, reads LF-framed lines (slowly
@@ -69,7 +62,7 @@ impl Receiver {
                                         if let Some(end) = end {
                                             let mut g = s3.lock().unwrap();
                                             for l in acc[..end].split(|&b| b == b'\n') {
-                                                if let Some(i) = seq_of(l) {
+                                                if let Some(i) = flow::seq_of(l) {
                                                     *g.entry(i).or_default() += 1;
                                                 }
                                             }
@@ -134,14 +127,6 @@ impl Drop for Receiver {
     }
 }
 
-fn seq_of(l: &[u8]) -> Option<usize> {
-    let p = l.windows(4).position(|w| w == b"seq=")?;
-    std::str::from_utf8(l.get(p + 4..p + 11)?)
-        .ok()?
-        .parse()
-        .ok()
-}
-
 fn input_conf(dir: &Path) -> String {
     format!(
         "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"0\" address=\"127.0.0.1\" listenPortFileName=\"{}/sport\")\n",
@@ -156,13 +141,26 @@ fn feed(d: &Daemon, range: std::ops::Range<usize>) {
     std::thread::sleep(Duration::from_millis(1500));
 }
 
+/// The last `discarded.full` of the queue "fwd queue" in impstats' JSON file `stats` (0 before
+/// the first).
+fn discarded_full(stats: &Path) -> u64 {
+    std::fs::read_to_string(stats)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l[l.find('{')?..]).ok())
+        .find(|v| v["name"] == "fwd queue")
+        .and_then(|v| v["discarded.full"].as_u64())
+        .unwrap_or(0)
+}
+
 /// The legacy reliable-forwarding recipe: target down, `n` messages, SIGTERM, restart,
 /// `n` more, target back. Returns (missing, duplicates, stderr of both runs).
 fn recipe_run(bin: &str, n: usize) -> (Vec<usize>, usize, String) {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     // the recipe verbatim (rsyslog's documentation), plus a short resume interval so the
     // test does not wait rsyslog's default 30 s for the reconnect
     let conf = format!(
@@ -230,7 +228,7 @@ fn kill_9_during_a_disk_queue_run_loses_nothing_written() {
     let n = 100_000;
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("work")).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     let conf = disk_conf(dir.path(), target, "");
     let mut d = start(OX, dir.path(), &conf);
     // the target is down: everything goes to disk
@@ -241,8 +239,7 @@ fn kill_9_during_a_disk_queue_run_loses_nothing_written() {
         assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
         std::thread::sleep(Duration::from_millis(5));
     }
-    d.child.kill().unwrap();
-    let _ = d.child.wait();
+    d.kill9();
     let before = r.distinct();
     assert!(before < n, "drained before the kill");
     let mut d = start(OX, dir.path(), &conf);
@@ -269,25 +266,15 @@ fn damaged_segments_are_quarantined_and_the_rest_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     let conf = disk_conf(dir.path(), target, "queue.maxFileSize=\"64k\"");
     let mut d = start(OX, dir.path(), &conf);
     feed(&d, 0..n);
     assert!(d.stop());
-    let mut segs: Vec<_> = std::fs::read_dir(&work)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x.len() == 8))
-        .collect();
-    segs.sort();
+    let segs = segments::list(&work);
     assert!(segs.len() >= 8, "{segs:?}\n{}", d.stderr());
     // truncated inside a record, a bit flipped in a payload, a file removed
-    let b = std::fs::read(&segs[1]).unwrap();
-    std::fs::write(&segs[1], &b[..b.len() / 2 + 3]).unwrap();
-    let mut b = std::fs::read(&segs[3]).unwrap();
-    let at = b.len() / 2;
-    b[at] ^= 0x01;
-    std::fs::write(&segs[3], b).unwrap();
+    segments::damage(&segs);
     std::fs::remove_file(&segs[5]).unwrap();
 
     let r = Receiver::start(target, false);
@@ -298,13 +285,7 @@ fn damaged_segments_are_quarantined_and_the_rest_delivered() {
     let (missing, dups, extra) = r.check(n);
     assert_eq!((dups, extra), (0, 0), "{err}");
     assert!(!missing.is_empty(), "nothing lost?\n{err}");
-    let reported: usize = err
-        .lines()
-        .find_map(|l| {
-            let p = l.find(" message(s) lost in damaged")?;
-            l[..p].rsplit(' ').next()?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no lost count reported:\n{err}"));
+    let reported = segments::reported_lost(&err);
     assert_eq!(missing.len(), reported, "{err}");
     let quarantined = std::fs::read_dir(work.join("dq.damaged")).unwrap().count();
     assert_eq!(quarantined, 2, "{err}");
@@ -317,7 +298,7 @@ fn damaged_segments_are_quarantined_and_the_rest_delivered() {
 fn max_disk_space_discards_counted_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("work")).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     let stats = dir.path().join("stats");
     let conf = format!(
         "module(load=\"impstats\" interval=\"1\" format=\"json\" log.syslog=\"off\" log.file=\"{}\")\n{}",
@@ -336,16 +317,7 @@ fn max_disk_space_discards_counted_and_recovers() {
         1,
         "reported once:\n{err}"
     );
-    let discarded = || -> u64 {
-        std::fs::read_to_string(&stats)
-            .unwrap_or_default()
-            .lines()
-            .rev()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l[l.find('{')?..]).ok())
-            .find(|v| v["name"] == "fwd queue")
-            .and_then(|v| v["discarded.full"].as_u64())
-            .unwrap_or(0)
-    };
+    let discarded = || discarded_full(&stats);
     let t = Instant::now();
     while discarded() == 0 {
         assert!(
@@ -399,7 +371,7 @@ fn enospc_on_a_full_tmpfs_is_reported_counted_and_recovered() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     let stats = dir.path().join("stats");
     let conf = format!(
         "module(load=\"impstats\" interval=\"1\" format=\"json\" log.syslog=\"off\" log.file=\"{}\")\n{}",
@@ -420,10 +392,7 @@ fn enospc_on_a_full_tmpfs_is_reported_counted_and_recovered() {
         .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
         .spawn()
         .unwrap();
-    let mut d = Daemon {
-        child,
-        dir: dir.path().to_path_buf(),
-    };
+    let mut d = Daemon::adopt(OX, child, dir.path());
     feed(&d, 0..10_000);
     let err = d.stderr();
     assert_eq!(
@@ -432,16 +401,7 @@ fn enospc_on_a_full_tmpfs_is_reported_counted_and_recovered() {
         "reported once:\n{err}"
     );
     assert!(err.contains("No space left on device"), "{err}");
-    let discarded = || -> u64 {
-        std::fs::read_to_string(&stats)
-            .unwrap_or_default()
-            .lines()
-            .rev()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l[l.find('{')?..]).ok())
-            .find(|v| v["name"] == "fwd queue")
-            .and_then(|v| v["discarded.full"].as_u64())
-            .unwrap_or(0)
-    };
+    let discarded = || discarded_full(&stats);
     std::thread::sleep(Duration::from_millis(2500));
     let dropped = discarded() as usize;
     assert!(dropped > 0, "nothing discarded on a full disk?\n{err}");
@@ -482,7 +442,7 @@ fn omrelp_disk_queue_across_a_restart_to_rsyslogd() {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let target = free_port();
+    let target = common::free_port();
     let conf = format!(
         "global(workDirectory=\"{}\")\n{}module(load=\"omrelp\")\n\
          *.* action(type=\"omrelp\" target=\"127.0.0.1\" port=\"{target}\" queue.type=\"Disk\" \
@@ -510,7 +470,9 @@ fn omrelp_disk_queue_across_a_restart_to_rsyslogd() {
     assert!(r.stop());
     let mut seen: HashMap<usize, usize> = HashMap::new();
     for l in content.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        *seen.entry(seq_of(l).expect("a numbered line")).or_default() += 1;
+        *seen
+            .entry(flow::seq_of(l).expect("a numbered line"))
+            .or_default() += 1;
     }
     let missing: Vec<usize> = (0..2 * n).filter(|i| !seen.contains_key(i)).collect();
     let dups: usize = seen.values().map(|k| k - 1).sum();

@@ -255,15 +255,7 @@ fn run_ux(bin: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let mut d = Daemon::start(bin, dir.path(), &ux_conf(dir.path()), &[]);
     let sock = dir.path().join("log");
-    let t = Instant::now();
-    while !sock.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{bin}: no socket: {}",
-            d.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    d.wait_exists(&sock);
     ux_scenario(&sock);
     let out = dir.path().join("out.log");
     let ok = wait_for(&out, "lost due to rate-limiting") && wait_for(&out, "END");
@@ -370,10 +362,7 @@ fn imuxsock_takes_the_socket_systemd_passes() {
         });
     }
     let child = cmd.spawn().unwrap();
-    let mut dm = Daemon {
-        child,
-        dir: dir.path().to_path_buf(),
-    };
+    let mut dm = Daemon::adopt(OX, child, dir.path());
     drop(passed);
     let out = dir.path().join("out.log");
     let c = std::os::unix::net::UnixDatagram::unbound().unwrap();
@@ -414,15 +403,7 @@ fn run_annotate(bin: &str, extra: &str) -> Vec<String> {
     );
     let mut dm = Daemon::start(bin, dir.path(), &conf, &[]);
     let sock = dir.path().join("log");
-    let t = Instant::now();
-    while !sock.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{bin}: {}",
-            dm.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    dm.wait_exists(&sock);
     let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
     s.send_to(b"<13>tag[1]: annotated \"quoted\" END", &sock)
         .unwrap();

@@ -11,6 +11,8 @@
 mod common;
 #[path = "common/flow.rs"]
 mod flow;
+#[path = "common/segments.rs"]
+mod segments;
 
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -25,9 +27,27 @@ const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 const TAG: &str = "mqd";
 
+/// Starts `bin` on `conf` (its imtcp port file `sport` from an earlier run removed first).
 fn start(bin: &str, dir: &Path, conf: &str) -> Daemon {
-    let _ = std::fs::remove_file(dir.join("sport"));
-    Daemon::start(bin, dir, conf, &[])
+    flow::start_fresh(bin, dir, conf, "sport")
+}
+
+/// Starts `bin` on `conf`, waits until it listens (its queue files were read) and opens the
+/// read end of `fifo` (its output).
+fn start_reading(bin: &str, dir: &Path, conf: &str, fifo: &Path) -> (Daemon, FifoReader) {
+    let d = start(bin, dir, conf);
+    let _ = flow::port_file(&d, "sport");
+    (d, FifoReader::start(fifo, false))
+}
+
+/// Starts `bin` on `conf`, feeds it messages `0..n`, gives it 2 s and stops it with SIGTERM
+/// (panics when it does not stop in time): its stderr.
+fn feed_and_stop(bin: &str, dir: &Path, conf: &str, n: usize) -> String {
+    let mut d = start(bin, dir, conf);
+    feed(&d, 0..n);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(d.stop(), "{bin} did not stop on SIGTERM: {}", d.stderr());
+    d.stderr()
 }
 
 /// A temp dir with `work/` and a FIFO `fifo`.
@@ -78,7 +98,10 @@ impl FifoReader {
     fn seqs(&self) -> Vec<usize> {
         let b = self.buf.lock().unwrap();
         let end = b.iter().rposition(|&c| c == b'\n').map_or(0, |e| e + 1);
-        b[..end].split(|&c| c == b'\n').filter_map(seq_of).collect()
+        b[..end]
+            .split(|&c| c == b'\n')
+            .filter_map(flow::seq_of)
+            .collect()
     }
 
     /// Waits until `n` lines arrived or nothing new came for `idle` s (at most `max` s).
@@ -122,14 +145,6 @@ impl Drop for FifoReader {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
     }
-}
-
-fn seq_of(l: &[u8]) -> Option<usize> {
-    let p = l.windows(4).position(|w| w == b"seq=")?;
-    std::str::from_utf8(l.get(p + 4..p + 11)?)
-        .ok()?
-        .parse()
-        .ok()
 }
 
 /// imtcp on a port written to `sport`, the numbered template, and `queue` lines.
@@ -185,14 +200,8 @@ fn blocked_restart_run(bin: &str, n: usize) -> (Vec<usize>, String) {
         "$MainMsgQueueFileName mainq\n$MainMsgQueueSaveOnShutdown on\n",
         &fifo,
     );
-    let mut d = start(bin, dir.path(), &conf);
-    feed(&d, 0..n);
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(d.stop(), "{bin} did not stop on SIGTERM: {}", d.stderr());
-    let mut err = d.stderr();
-    let mut d = start(bin, dir.path(), &conf);
-    let _ = flow::port_file(&d, "sport");
-    let r = FifoReader::start(&fifo, false);
+    let mut err = feed_and_stop(bin, dir.path(), &conf, n);
+    let (mut d, r) = start_reading(bin, dir.path(), &conf, &fifo);
     let got = r.wait(n, 10, 90);
     err += &d.stderr();
     assert!(d.stop(), "{bin} did not stop: {}", d.stderr());
@@ -245,24 +254,13 @@ fn legacy_main_queue_without_save_on_shutdown_reports_what_was_not_run() {
         "$MainMsgQueueFileName mainq\n$MainMsgQueueSaveOnShutdown off\n",
         &fifo,
     );
-    let mut d = start(OX, dir.path(), &conf);
-    feed(&d, 0..n);
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(d.stop(), "{}", d.stderr());
-    let err = d.stderr();
-    let reported: usize = err
-        .lines()
-        .find_map(|l| {
-            let p = l.find(" message(s) not processed and not saved")?;
-            l[..p].rsplit(' ').next()?.parse().ok()
-        })
+    let err = feed_and_stop(OX, dir.path(), &conf, n);
+    let reported = common::number_before(&err, " message(s) not processed and not saved")
         .unwrap_or_else(|| panic!("no count reported:\n{err}"));
     assert!(reported >= n, "{reported} < {n}\n{err}");
     assert!(err.contains("saveOnShutdown is off"), "{err}");
     // nothing on disk to run at the next start
-    let mut d = start(OX, dir.path(), &conf);
-    let _ = flow::port_file(&d, "sport");
-    let r = FifoReader::start(&fifo, false);
+    let (mut d, r) = start_reading(OX, dir.path(), &conf, &fifo);
     let got = r.wait(1, 3, 10);
     assert!(d.stop());
     assert!(got.is_empty(), "{got:?}");
@@ -299,8 +297,7 @@ fn kill_9_during_a_disk_main_queue_run_loses_nothing_written() {
         assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
         std::thread::sleep(Duration::from_millis(50));
     }
-    d.child.kill().unwrap();
-    let _ = d.child.wait();
+    d.kill9();
     let mut err = d.stderr();
     let r = FifoReader::start(&fifo, true);
     let mut d = start(OX, dir.path(), &conf);
@@ -309,8 +306,7 @@ fn kill_9_during_a_disk_main_queue_run_loses_nothing_written() {
         assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
         std::thread::sleep(Duration::from_millis(2));
     }
-    d.child.kill().unwrap();
-    let _ = d.child.wait();
+    d.kill9();
     err += &d.stderr();
     let before = r.seqs().len();
     let mut d = start(OX, dir.path(), &conf);
@@ -349,27 +345,12 @@ fn damaged_main_queue_segments_are_quarantined_and_the_rest_delivered() {
         "main_queue(queue.type=\"Disk\" queue.filename=\"mq\" queue.maxFileSize=\"64k\")\n",
         &fifo,
     );
-    let mut d = start(OX, dir.path(), &conf);
-    feed(&d, 0..n);
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(d.stop(), "{}", d.stderr());
-    let mut segs: Vec<_> = std::fs::read_dir(&work)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x.len() == 8))
-        .collect();
-    segs.sort();
-    assert!(segs.len() >= 6, "{segs:?}\n{}", d.stderr());
-    let b = std::fs::read(&segs[1]).unwrap();
-    std::fs::write(&segs[1], &b[..b.len() / 2 + 3]).unwrap();
-    let mut b = std::fs::read(&segs[3]).unwrap();
-    let at = b.len() / 2;
-    b[at] ^= 0x01;
-    std::fs::write(&segs[3], b).unwrap();
+    let err = feed_and_stop(OX, dir.path(), &conf, n);
+    let segs = segments::list(&work);
+    assert!(segs.len() >= 6, "{segs:?}\n{err}");
+    segments::damage(&segs);
 
-    let mut d = start(OX, dir.path(), &conf);
-    let _ = flow::port_file(&d, "sport");
-    let r = FifoReader::start(&fifo, false);
+    let (mut d, r) = start_reading(OX, dir.path(), &conf, &fifo);
     let got = r.wait(n, 5, 90);
     let err = d.stderr();
     assert!(d.stop());
@@ -383,13 +364,7 @@ fn damaged_main_queue_segments_are_quarantined_and_the_rest_delivered() {
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(sorted, got, "out of order");
-    let reported: usize = err
-        .lines()
-        .find_map(|l| {
-            let p = l.find(" message(s) lost in damaged")?;
-            l[..p].rsplit(' ').next()?.parse().ok()
-        })
-        .unwrap_or_else(|| panic!("no lost count reported:\n{err}"));
+    let reported = segments::reported_lost(&err);
     assert_eq!(missing, reported, "{err}");
     assert_eq!(
         std::fs::read_dir(work.join("mq.damaged")).unwrap().count(),
@@ -436,9 +411,7 @@ fn ruleset_queue_with_filename_spills_and_survives_a_restart() {
     );
     assert!(d.stop(), "{}", d.stderr());
     let mut err = d.stderr();
-    let mut d = start(OX, dir.path(), &conf);
-    let _ = flow::port_file(&d, "sport");
-    let r = FifoReader::start(&fifo, false);
+    let (mut d, r) = start_reading(OX, dir.path(), &conf, &fifo);
     let got = r.wait(n, 10, 60);
     err += &d.stderr();
     assert!(d.stop());
@@ -650,7 +623,7 @@ fn disk_action_discard_run(bin: &str) -> (Vec<usize>, String) {
     stop.store(true, Ordering::SeqCst);
     let _ = t.join();
     let b = got.lock().unwrap();
-    let seqs = b.split(|&c| c == b'\n').filter_map(seq_of).collect();
+    let seqs = b.split(|&c| c == b'\n').filter_map(flow::seq_of).collect();
     (seqs, err)
 }
 

@@ -8,6 +8,8 @@
 //! the queue with every message enqueued.
 
 mod common;
+#[path = "common/failover.rs"]
+mod failover;
 #[path = "common/flow.rs"]
 mod flow;
 
@@ -362,59 +364,5 @@ action(type=\"omfile\" file=\"{d}/out\" template=\"t\")
 /// Both daemons' files must be identical.
 #[test]
 fn failover_chain_with_four_workers_like_rsyslogd() {
-    let run = |bin: &str| -> (String, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display().to_string();
-        let conf = format!(
-            "$MainMsgQueueWorkerThreads 4\n\
-             global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{d}/in.sock\")\n\
-             $template t,\"%msg%\\n\"\n\
-             $CreateDirs off\n\
-             $ActionResumeInterval 2\n\
-             *.* {d}/later/primary.log;t\n\
-             $ActionExecOnlyWhenPreviousIsSuspended on\n\
-             & {d}/secondary.log;t\n"
-        );
-        let mut daemon = Daemon::start(bin, dir.path(), &conf, &[]);
-        let sock = dir.path().join("in.sock");
-        let t = Instant::now();
-        while !sock.exists() {
-            assert!(
-                t.elapsed() < Duration::from_secs(15),
-                "{bin}: {}",
-                daemon.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let s = std::os::unix::net::UnixDatagram::unbound().unwrap();
-        let send = |i: usize| {
-            s.send_to(format!("<14>tq: m{i}").as_bytes(), &sock)
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(400));
-        };
-        // m1 finds the directory missing: suspended; m2, m3 go to the secondary
-        for i in 1..=3 {
-            send(i);
-        }
-        std::fs::create_dir(dir.path().join("later")).unwrap();
-        std::thread::sleep(Duration::from_millis(2500));
-        for i in 4..=5 {
-            send(i);
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        daemon.stop();
-        (
-            common::read_lossy(&dir.path().join("later/primary.log")),
-            common::read_lossy(&dir.path().join("secondary.log")),
-        )
-    };
-    let r = run(RSYSLOGD);
-    let o = run(OX);
-    assert!(
-        r.1.contains(" m2") && r.0.contains(" m5"),
-        "the scenario did not work with rsyslogd: {r:?}"
-    );
-    assert_eq!(o, r, "(primary, secondary) differ");
+    failover::like_rsyslogd(RSYSLOGD, OX, "$MainMsgQueueWorkerThreads 4\n");
 }

@@ -19,24 +19,19 @@
 //! first dequeue batch discards.
 
 mod common;
+#[path = "common/failover.rs"]
+mod failover;
+#[path = "common/flow.rs"]
+mod flow;
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixDatagram;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::Daemon;
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-fn have_rsyslogd() -> bool {
-    if Path::new(RSYSLOGD).exists() {
-        return true;
-    }
-    eprintln!("skipped: {RSYSLOGD} is not installed");
-    false
-}
 
 /// How the burst reaches the daemon.
 #[derive(Clone, Copy)]
@@ -109,31 +104,20 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
          *.* action(type=\"omfile\" file=\"{d}/out.fifo\" template=\"t\")\n"
     );
     let mut daemon = Daemon::start(bin, dir.path(), &conf, &[]);
-    let t = Instant::now();
-    let ready = |d: &Daemon| match via {
-        Via::Unix => dir.path().join("in.sock").exists(),
+    let port: u16 = match via {
+        Via::Unix => {
+            daemon.wait_exists(&dir.path().join("in.sock"));
+            0
+        }
         // impstats' first line: the daemon runs (imfile has nothing to wait for)
-        Via::File => dir.path().join("stats.log").exists(),
-        Via::Tcp => std::fs::read_to_string(d.dir.join("port")).is_ok_and(|s| !s.trim().is_empty()),
+        Via::File => {
+            daemon.wait_exists(&dir.path().join("stats.log"));
+            0
+        }
+        Via::Tcp => flow::port_file(&daemon, "port"),
     };
-    while !ready(&daemon) {
-        assert!(
-            t.elapsed() < Duration::from_secs(15),
-            "{bin} did not start: {}",
-            daemon.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
     // the sender runs in a thread: a daemon waiting for room stops reading
     let sock = dir.path().join("in.sock");
-    let port: u16 = match via {
-        Via::Tcp => std::fs::read_to_string(dir.path().join("port"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap(),
-        Via::Unix | Via::File => 0,
-    };
     let n = burst.len();
     let burst: Vec<String> = burst.iter().map(|&(sev, i)| msg(i, sev)).collect();
     let file = dir.path().join("in.txt");
@@ -215,7 +199,7 @@ fn run(bin: &str, queue: &str, via: Via, burst: &[(u8, usize)]) -> Outcome {
 /// wait for room, rsyslog counts `full` once per wake-up that finds no room, which depends on
 /// timing: then `full` is not compared.
 fn compare(queue: &str, via: Via, burst: &[(u8, usize)], expect_lost: bool) {
-    if !have_rsyslogd() {
+    if !common::have_rsyslogd() {
         return;
     }
     let r = run(RSYSLOGD, queue, via, burst);
@@ -312,64 +296,10 @@ fn legacy_main_msg_queue_directives_like_rsyslogd() {
 /// daemons' files must be identical.
 #[test]
 fn omfile_resume_interval_and_failover_like_rsyslogd() {
-    if !have_rsyslogd() {
+    if !common::have_rsyslogd() {
         return;
     }
-    let run = |bin: &str| -> (String, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display().to_string();
-        let conf = format!(
-            "global(workDirectory=\"{d}\")\n\
-             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
-             input(type=\"imuxsock\" Socket=\"{d}/in.sock\")\n\
-             $template t,\"%msg%\\n\"\n\
-             $CreateDirs off\n\
-             $ActionResumeInterval 2\n\
-             *.* {d}/later/primary.log;t\n\
-             $ActionExecOnlyWhenPreviousIsSuspended on\n\
-             & {d}/secondary.log;t\n"
-        );
-        let mut daemon = Daemon::start(bin, dir.path(), &conf, &[]);
-        let sock = dir.path().join("in.sock");
-        let t = Instant::now();
-        while !sock.exists() {
-            assert!(
-                t.elapsed() < Duration::from_secs(15),
-                "{bin}: {}",
-                daemon.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let s = UnixDatagram::unbound().unwrap();
-        let send = |i: usize| {
-            s.send_to(format!("<14>tq: m{i}").as_bytes(), &sock)
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(400));
-        };
-        // m1 finds the directory missing: suspended; m2, m3 go to the secondary
-        for i in 1..=3 {
-            send(i);
-        }
-        std::fs::create_dir(dir.path().join("later")).unwrap();
-        std::thread::sleep(Duration::from_millis(2500));
-        // the interval has passed: the primary is tried again and works
-        for i in 4..=5 {
-            send(i);
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        daemon.stop();
-        (
-            common::read_lossy(&dir.path().join("later/primary.log")),
-            common::read_lossy(&dir.path().join("secondary.log")),
-        )
-    };
-    let r = run(RSYSLOGD);
-    let o = run(OX);
-    assert!(
-        r.1.contains(" m2") && r.0.contains(" m5"),
-        "the scenario did not work with rsyslogd: {r:?}"
-    );
-    assert_eq!(o, r, "(primary, secondary) differ");
+    failover::like_rsyslogd(RSYSLOGD, OX, "");
 }
 
 /// imfile is full-delayable: at `queue.fullDelayMark` it stops reading until the queue has
@@ -382,7 +312,7 @@ fn omfile_resume_interval_and_failover_like_rsyslogd() {
 /// a prefix of ours.
 #[test]
 fn imfile_waits_at_full_delay_mark_nothing_lost() {
-    if !have_rsyslogd() {
+    if !common::have_rsyslogd() {
         return;
     }
     let queue =

@@ -6,26 +6,15 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
+#[path = "common/flow.rs"]
+mod flow;
 use common::{read_lossy, wait_for, Daemon};
 
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
-
-fn wait_file(f: &Path) -> String {
-    let t = Instant::now();
-    loop {
-        if let Ok(s) = std::fs::read_to_string(f) {
-            if !s.trim().is_empty() {
-                return s;
-            }
-        }
-        assert!(t.elapsed() < Duration::from_secs(10), "no {}", f.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 const CUSTOM: &str = "%timereported:::date-rfc3339%|%pri%|%hostname%|%syslogtag%|%app-name%|%procid%|%msgid%|%inputname%|%msg%|%rawmsg%|%rawmsg-after-pri%\\n";
 
@@ -117,17 +106,9 @@ fn run(bin: &str, setting: &str) -> Vec<(String, String)> {
         .unwrap()
         .port();
     let mut d = Daemon::start(bin, dir.path(), &conf(dir.path(), udp, setting), &["-C"]);
-    let port: u16 = wait_file(&dir.path().join("port")).trim().parse().unwrap();
+    let port = flow::port_file(&d, "port");
     let sock = dir.path().join("log");
-    let t = Instant::now();
-    while !sock.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{bin}: no socket: {}",
-            d.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    d.wait_exists(&sock);
     // imtcp: one connection, LF framing
     {
         use std::io::Write;

@@ -24,14 +24,6 @@ use common::Daemon;
 const OX: &str = env!("CARGO_BIN_EXE_oxsyslogd");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 
-fn have_rsyslogd() -> bool {
-    if Path::new(RSYSLOGD).exists() {
-        return true;
-    }
-    eprintln!("skipped: {RSYSLOGD} is not installed");
-    false
-}
-
 fn line(tag: &str, i: usize) -> String {
     let kind = if i % 2 == 1 { "odd" } else { "even" };
     format!("<134>Nov 23 10:00:00 host1 {tag}[7]: seq={i:05} {kind} äöü\n")
@@ -158,7 +150,7 @@ fn two_rulesets(bin: &str) -> Flow {
 
 #[test]
 fn two_rulesets_with_queues_write_what_rsyslogd_writes() {
-    if !have_rsyslogd() {
+    if !common::have_rsyslogd() {
         return;
     }
     let ox = two_rulesets(OX);
@@ -246,7 +238,7 @@ fn a_blocked_ruleset_with_its_own_queue_does_not_stall_another() {
         fast < 1000,
         "oxsyslogd without a ruleset queue: {fast} lines"
     );
-    if have_rsyslogd() {
+    if common::have_rsyslogd() {
         let (fast, rslow) = blocked(RSYSLOGD, true);
         assert_eq!(
             fast, 1000,
@@ -306,7 +298,7 @@ fn cycle(bin: &str) -> (Vec<String>, Vec<String>) {
 #[test]
 fn queued_rulesets_calling_each_other_write_what_rsyslogd_writes_and_stop() {
     let ox = cycle(OX);
-    if have_rsyslogd() {
+    if common::have_rsyslogd() {
         let rs = cycle(RSYSLOGD);
         assert_eq!(ox, rs);
     }

@@ -18,16 +18,7 @@ const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 /// Starts `bin` on `conf` and waits for its socket `dir/log`.
 fn start(bin: &str, dir: &Path, conf: &str) -> Daemon {
     let d = Daemon::start(bin, dir, conf, &[]);
-    let sock = dir.join("log");
-    let t = Instant::now();
-    while !sock.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(15),
-            "{bin}: no socket: {}",
-            d.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    d.wait_exists(&dir.join("log"));
     d
 }
 

@@ -190,6 +190,16 @@ impl Datagrams for Ux {
             if let (true, Some(c)) = (s.use_pid && ctx.flags.local_special_parser, cred) {
                 super::creds::retag_last(batch, c.pid, ctx.parse.permit_slash_in_programname);
             }
+            if s.ratelimit.interval == 0 && !ctx.repeat {
+                continue;
+            }
+            // the sender's limiter: its rate limit and its repeated-message reduction
+            let limiter = self.limiters.for_pid(
+                cred.map(|c| c.pid),
+                now.1,
+                super::creds::argv0,
+                &mut self.notes,
+            );
             if s.ratelimit.interval > 0 {
                 let keep = {
                     let m = batch.get(batch.len() - 1);
@@ -198,15 +208,7 @@ impl Datagrams for Ux {
                         String::from_utf8_lossy(m.hostname()),
                         String::from_utf8_lossy(m.bytes(m.m.app_name))
                     );
-                    let sev = m.m.severity;
-                    self.limiters
-                        .for_pid(
-                            cred.map(|c| c.pid),
-                            now.1,
-                            super::creds::argv0,
-                            &mut self.notes,
-                        )
-                        .admit(now.1, sev, &who, &mut self.notes)
+                    limiter.admit(now.1, m.m.severity, &who, &mut self.notes)
                 };
                 if !keep {
                     batch.msgs.pop();
@@ -220,13 +222,7 @@ impl Datagrams for Ux {
                 }
             }
             if ctx.repeat {
-                self.limiters
-                    .for_pid(
-                        cred.map(|c| c.pid),
-                        now.1,
-                        super::creds::argv0,
-                        &mut self.notes,
-                    )
+                limiter
                     .repeat
                     .check_last(batch, mark, ctx.parse.permit_slash_in_programname);
             }

@@ -33,6 +33,13 @@ pub fn port_file(d: &Daemon, name: &str) -> u16 {
     }
 }
 
+/// Writes `conf` and starts `bin` in `dir` (as [`Daemon::start`]) after removing the port file
+/// `name` an earlier run in the same directory left, so [`port_file`] waits for this run's.
+pub fn start_fresh(bin: &str, dir: &Path, conf: &str, name: &str) -> Daemon {
+    let _ = std::fs::remove_file(dir.join(name));
+    Daemon::start(bin, dir, conf, &[])
+}
+
 /// Message `i` of a run tagged `tag`, as sent (RFC 3164, no trailing LF).
 pub fn numbered_line(tag: &str, i: usize) -> String {
     format!("<134>Nov 23 10:00:00 host1 {tag}[7]: seq={i:07} payload for {tag} äöü ✓ end")
@@ -41,6 +48,15 @@ pub fn numbered_line(tag: &str, i: usize) -> String {
 /// What a receiver with the template `"%hostname% %syslogtag%%msg%\n"` writes for message `i`.
 pub fn numbered_out(tag: &str, i: usize) -> String {
     format!("host1 {tag}[7]: seq={i:07} payload for {tag} äöü ✓ end")
+}
+
+/// The number `i` of a [`numbered_line`] or [`numbered_out`] line (its `seq=NNNNNNN`).
+pub fn seq_of(l: &[u8]) -> Option<usize> {
+    let p = l.windows(4).position(|w| w == b"seq=")?;
+    std::str::from_utf8(l.get(p + 4..p + 11)?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// The receiver template matching [`numbered_out`].

@@ -6,10 +6,24 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The real rsyslogd 8.2302 the differential tests compare with.
+pub const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
+
+/// Whether [`RSYSLOGD`] is installed; says on stderr that the test is skipped when not.
+pub fn have_rsyslogd() -> bool {
+    if Path::new(RSYSLOGD).exists() {
+        return true;
+    }
+    eprintln!("skipped: {RSYSLOGD} is not installed");
+    false
+}
+
 /// A running daemon, killed on drop.
 pub struct Daemon {
     pub child: Child,
     pub dir: PathBuf,
+    /// The program, for messages.
+    pub bin: String,
 }
 
 impl Daemon {
@@ -31,10 +45,40 @@ impl Daemon {
             .stderr(std::fs::File::create(dir.join("stderr")).unwrap())
             .spawn()
             .unwrap();
+        Daemon::adopt(bin, child, dir)
+    }
+
+    /// A daemon the test started with a command line of its own (`bin` names it in
+    /// messages), its stderr in `dir/stderr`: killed on drop like the others.
+    pub fn adopt(bin: &str, child: Child, dir: &Path) -> Daemon {
         Daemon {
             child,
             dir: dir.to_path_buf(),
+            bin: bin.to_string(),
         }
+    }
+
+    /// Waits until `path` (a socket or file the daemon creates) exists; panics with the
+    /// daemon's stderr when it does not within 15 s. Returns `path`.
+    pub fn wait_exists<'p>(&self, path: &'p Path) -> &'p Path {
+        let t = Instant::now();
+        while !path.exists() {
+            assert!(
+                t.elapsed() < Duration::from_secs(15),
+                "{}: no {} after 15 s: {}",
+                self.bin,
+                path.display(),
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        path
+    }
+
+    /// SIGKILL and reap: a crash, nothing flushed.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        let _ = self.child.wait();
     }
 
     /// Sends SIGHUP (reopen files, reload keys).
@@ -109,6 +153,15 @@ impl Drop for Daemon {
 /// A file's text with invalid UTF-8 replaced; empty when it does not exist.
 pub fn read_lossy(f: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned()
+}
+
+/// The number just before `phrase` in the first line of `text` that has it (a count the
+/// daemon reports, e.g. "… 12 message(s) lost …").
+pub fn number_before(text: &str, phrase: &str) -> Option<usize> {
+    text.lines().find_map(|l| {
+        let p = l.find(phrase)?;
+        l[..p].rsplit(' ').next()?.parse().ok()
+    })
 }
 
 /// Waits until `f` contains `needle` (at most 15 s).

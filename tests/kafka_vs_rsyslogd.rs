@@ -6,8 +6,10 @@
 //! payload bytes, key, partition, the order inside each partition and the record timestamp.
 //! Covers topic, key, dynaKey, dynaTopic, template (and the default RSYSLOG_FileFormat),
 //! partitions.auto / partitions.useFixed / partitions.number and confParam; the errorFile line
-//! for a message the broker refused, a message over the producer's `message.max.bytes`; and
-//! `-N1` of the test's config and of accepted and refused configs.
+//! for a message the broker refused, a message over the producer's `message.max.bytes`;
+//! `failedMsgFile` after an outage (rsyslogd keeps less: the difference is asserted as a
+//! subset) and its messages after a restart; and `-N1` of the test's config and of accepted
+//! and refused configs.
 //! Needs `--features kafka` and the rsyslog-kafka package (scripts/test.sh installs it).
 #![cfg(feature = "kafka")]
 
@@ -434,5 +436,123 @@ fn config_check_as_rsyslogd() {
             ours, theirs,
             "{a}: rsyslogd -N1 ok={theirs} ({their_err}); oxsyslogd -N1 ok={ours} ({our_err})"
         );
+    }
+}
+
+/// What one daemon did with messages sent while its only broker was down
+/// (`resubmitOnFailure`, `keepFailedMessages`): the message numbers in `failedMsgFile` after
+/// the stop, the stderr of that run, and the message numbers the topic holds after a restart
+/// with the broker back and one more message (rsyslogd resubmits what it loaded only when the
+/// next message comes).
+struct Outage {
+    kept: Vec<usize>,
+    stderr: String,
+    after_restart: Vec<usize>,
+}
+
+/// The message number in a payload (`seq=NNNNNNN`).
+fn seq_of(s: &str) -> Option<usize> {
+    s.split("seq=").nth(1)?.get(..7)?.parse().ok()
+}
+
+/// Runs `bin` with one omkafka action on its own mock cluster: messages 0..5 delivered, the
+/// broker down, messages 5..20 and, 2.5 s later (the first ones have failed by then),
+/// 20..35; the daemon stopped 3 s later and, with the broker back, started again and sent
+/// message 35.
+fn outage(bin: &str) -> Outage {
+    let mc: MockCluster<'static, DefaultProducerContext> =
+        MockCluster::new(1).expect("mock cluster");
+    mc.create_topic("kept", 1, 1).expect("create topic");
+    let bs = mc.bootstrap_servers();
+    let t = tempfile::tempdir().expect("temp dir");
+    let failed = t.path().join("failed.txt");
+    let conf = format!(
+        "global(workDirectory=\"{dir}\")\n\
+         module(load=\"imtcp\")\nmodule(load=\"omkafka\")\n\
+         input(type=\"imtcp\" port=\"0\" listenPortFileName=\"{dir}/port\" ruleset=\"k\")\n\
+         {tpl}\n\
+         ruleset(name=\"k\") {{ action(type=\"omkafka\" broker=\"{bs}\" topic=\"kept\" \
+         template=\"numbered\" resubmitOnFailure=\"on\" keepFailedMessages=\"on\" \
+         failedMsgFile=\"{failed}\" confParam=[\"message.timeout.ms=1000\"] \
+         closeTimeout=\"500\" queue.type=\"LinkedList\" action.resumeRetryCount=\"-1\" \
+         action.resumeInterval=\"1\") }}\n",
+        dir = t.path().display(),
+        tpl = flow::NUMBERED_TEMPLATE,
+        failed = failed.display(),
+    );
+    let send = |port: u16, r: std::ops::Range<usize>| {
+        let mut buf = String::new();
+        for i in r {
+            buf.push_str(&line(i));
+            buf.push('\n');
+        }
+        let mut s = common::connect(port);
+        s.write_all(buf.as_bytes()).expect("feed");
+        s
+    };
+    let mut d = Daemon::start(bin, t.path(), &conf, &[]);
+    let port = port_file(&d, "port");
+    let _c = send(port, 0..5);
+    let got = consume(&bs, "kept", 1, 5, Duration::from_secs(30));
+    assert_eq!(got.len(), 5, "{bin}: {}", d.stderr());
+    mc.broker_down(1).expect("broker down");
+    let _c = send(port, 5..20);
+    std::thread::sleep(Duration::from_millis(2500));
+    let _c = send(port, 20..35);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(d.stop(), "{bin} did not stop: {}", d.stderr());
+    let stderr = d.stderr();
+    let mut kept: Vec<usize> = common::read_lossy(&failed)
+        .lines()
+        .filter_map(seq_of)
+        .collect();
+    kept.sort();
+    mc.broker_up(1).expect("broker up");
+    std::fs::remove_file(t.path().join("port")).expect("remove port file");
+    let mut d = Daemon::start(bin, t.path(), &conf, &[]);
+    let port = port_file(&d, "port");
+    let _c = send(port, 35..36);
+    // one more than expected: a duplicate would show
+    let got = consume(&bs, "kept", 1, 5 + kept.len() + 2, Duration::from_secs(10));
+    assert!(d.stop(), "{bin} did not stop: {}", d.stderr());
+    let mut after_restart: Vec<usize> = got
+        .iter()
+        .filter_map(|r| seq_of(&String::from_utf8_lossy(&r.payload)))
+        .collect();
+    after_restart.sort();
+    Outage {
+        kept,
+        stderr,
+        after_restart,
+    }
+}
+
+/// The broker goes down with `resubmitOnFailure` and `keepFailedMessages`: rsyslogd's omkafka
+/// keeps in `failedMsgFile` what it produced before librdkafka's broker error suspended the
+/// action (here typically only the first message) and loses the rest with its action queue
+/// at shutdown; oxsyslogd keeps those and the rest, all 30. Both produce what they kept, each
+/// once, after a restart.
+#[test]
+fn outage_keeps_what_rsyslogd_keeps_and_more() {
+    let theirs = outage(RSYSLOGD);
+    let ours = outage(OX);
+    let all: Vec<usize> = (5..35).collect();
+    assert!(
+        !theirs.kept.is_empty() && theirs.kept.iter().all(|i| all.contains(i)),
+        "rsyslogd kept {:?}: {}",
+        theirs.kept,
+        theirs.stderr
+    );
+    assert_eq!(ours.kept, all, "oxsyslogd: {}", ours.stderr);
+    assert!(
+        !ours.stderr.contains("not delivered"),
+        "oxsyslogd: {}",
+        ours.stderr
+    );
+    for (who, o) in [("rsyslogd", &theirs), ("oxsyslogd", &ours)] {
+        let mut want: Vec<usize> = (0..5).chain(o.kept.iter().copied()).collect();
+        want.push(35);
+        want.sort();
+        assert_eq!(o.after_restart, want, "{who}: records after the restart");
     }
 }

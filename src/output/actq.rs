@@ -68,6 +68,11 @@ pub trait Transport: Send + 'static {
     fn close(&mut self);
     /// `host:port` for messages.
     fn describe(&self) -> String;
+    /// Called about once a second while the action is ready and its queue is empty (omkafka
+    /// resubmits failed messages here); an error puts the action into the retry state.
+    fn idle(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -523,6 +528,13 @@ impl ActionQueue {
     /// Drains for at most `queue.timeoutShutdown`, then lets the worker finish the batch in
     /// hand (at most 1 s); returns how many messages were not delivered (also reported).
     pub fn shutdown(&mut self, target: &str) -> u64 {
+        self.shutdown_keeping(target, None)
+    }
+
+    /// [`ActionQueue::shutdown`]; with `keep`, the messages still queued in memory (after a
+    /// disk part took what `queue.saveOnShutdown` saves) are moved there instead of being
+    /// counted as not delivered (omkafka writes them to `failedMsgFile`).
+    pub fn shutdown_keeping(&mut self, target: &str, keep: Option<&mut Vec<Vec<u8>>>) -> u64 {
         let sh = &*self.shared;
         sh.lock().closing = true;
         sh.work.notify_all();
@@ -546,6 +558,10 @@ impl ActionQueue {
         }
         let mut g = sh.lock();
         disk_hook::save_on_shutdown(&self.settings, &mut g);
+        if let Some(k) = keep {
+            k.extend(g.msgs.drain(..).map(|m| m.1));
+            sh.publish_size(&g);
+        }
         let lost = (g.msgs.len() + g.in_flight) as u64;
         if lost > 0 {
             crate::engine::report_error(format!(
@@ -693,12 +709,24 @@ impl Worker {
                         }
                         _ => Duration::from_secs(1),
                     };
-                    g = self
+                    let (g2, waited) = self
                         .shared
                         .work
                         .wait_timeout(g, wait)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                        .unwrap_or_else(|e| e.into_inner());
+                    g = g2;
+                    if waited.timed_out()
+                        && self.state() == READY
+                        && !g.closing
+                        && g.msgs.is_empty()
+                        && g.disk.as_ref().is_none_or(|d| d.unread() == 0)
+                    {
+                        drop(g);
+                        if let Err(e) = self.t.idle() {
+                            self.send_failed(&e);
+                        }
+                        g = self.shared.lock();
+                    }
                 }
                 // memory first; the disk part holds the newer messages (src/diskq/action.rs)
                 from_disk = g.msgs.is_empty();
@@ -739,8 +767,29 @@ impl Worker {
             // at shutdown stays counted there
             self.deliver(&batch);
             disk_hook::after_deliver(&self.s, &self.shared, from_disk, &batch);
+            if !from_disk && self.s.disk.is_none() {
+                self.put_back_unsent(&mut batch);
+            }
             self.recycle(&mut batch);
         }
+    }
+
+    /// When the worker stops with messages of `batch` unsent (the last `in_flight`), puts them
+    /// back at the head of the queue, where shutdown finds them (counted as before; omkafka
+    /// keeps them in `failedMsgFile`).
+    fn put_back_unsent(&self, batch: &mut Vec<Vec<u8>>) {
+        let mut g = self.shared.lock();
+        let n = g.in_flight.min(batch.len());
+        if n == 0 || !self.must_stop(&g) {
+            return;
+        }
+        for m in batch.drain(batch.len() - n..).rev() {
+            // the severity only matters for discardMark when enqueued and taken; 0 is never
+            // discarded
+            g.msgs.push_front((0, m));
+        }
+        g.in_flight = 0;
+        self.shared.publish_size(&g);
     }
 
     /// Empties `batch`, keeping its buffers for the rules thread (`Shared::spare`).
@@ -796,23 +845,28 @@ impl Worker {
                     Err((n, e)) => {
                         off += n;
                         self.set_in_flight(batch.len() - off);
-                        self.t.close();
-                        if !self.in_outage {
-                            self.in_outage = true;
-                            if let Some(note) = con_err_report(self.s.con_err_skip) {
-                                crate::engine::report_error(format!(
-                                    "{}: error forwarding to {}: {e}; action '{}' retries{note}",
-                                    self.s.module.trim_start_matches("builtin:"),
-                                    self.t.describe(),
-                                    self.s.name
-                                ));
-                            }
-                        }
-                        self.set_state(RETRY);
+                        self.send_failed(&e);
                     }
                 },
             }
         }
+    }
+
+    /// A send (or `Transport::idle`) failed with `e`: close, report once per outage, retry.
+    fn send_failed(&mut self, e: &str) {
+        self.t.close();
+        if !self.in_outage {
+            self.in_outage = true;
+            if let Some(note) = con_err_report(self.s.con_err_skip) {
+                crate::engine::report_error(format!(
+                    "{}: error forwarding to {}: {e}; action '{}' retries{note}",
+                    self.s.module.trim_start_matches("builtin:"),
+                    self.t.describe(),
+                    self.s.name
+                ));
+            }
+        }
+        self.set_state(RETRY);
     }
 
     /// Sleeps `d` unless shutdown stops the worker first; false when it must stop.

@@ -8,8 +8,10 @@
 //! `dynaKey` are on, into one record (see [`encode`]) and hands the batch to the action's
 //! queue (src/output/actq.rs), so a dead broker never blocks the rules thread. The queue's
 //! worker produces through librdkafka (src/output/kafka_producer.rs, cargo feature `kafka`);
-//! a batch counts as sent only when Kafka acknowledged every message of it. Without the
-//! feature, `type="omkafka"` is refused at start.
+//! a batch counts as sent only when every message of it got its delivery report (acknowledged,
+//! refused into `errorFile`, or kept for resubmission with `resubmitOnFailure`). With
+//! `keepFailedMessages`, what the action queue still holds at shutdown goes to `failedMsgFile`
+//! too. Without the feature, `type="omkafka"` is refused at start.
 
 use std::sync::Arc;
 
@@ -229,6 +231,9 @@ pub struct KafkaOutput {
     close_timeout: std::time::Duration,
     /// SIGHUPs so far: the worker reopens errorFile and statsFile.
     hups: Arc<std::sync::atomic::AtomicU64>,
+    /// `failedMsgFile` with `resubmitOnFailure` and `keepFailedMessages`, the static topic and
+    /// key: where the messages still in the action queue at shutdown go.
+    keep: Option<(String, String, Option<String>)>,
 }
 
 impl super::Output for KafkaOutput {
@@ -282,7 +287,10 @@ impl super::Output for KafkaOutput {
         self.queue.enqueue(&mut self.pending);
         self.stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        let lost = self.queue.shutdown(&self.target);
+        let mut left = Vec::new();
+        let lost = self
+            .queue
+            .shutdown_keeping(&self.target, self.keep.as_ref().map(|_| &mut left));
         // the worker may still be waiting for acknowledgements: give it closeTimeout and a
         // little more to persist what was not delivered
         let (m, cv) = &*self.closed;
@@ -298,6 +306,17 @@ impl super::Output for KafkaOutput {
                 .wait_timeout(g, until - now)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+        }
+        // after what the producer kept (appended by the worker's close): the messages the
+        // action had not taken yet, as omkafka keeps everything not delivered (rsyslogd would
+        // lose these with its action queue)
+        if let Some((path, topic, key)) = &self.keep {
+            super::kafka_files::append_failed(
+                path,
+                &left,
+                topic.as_bytes(),
+                key.as_deref().map(str::as_bytes),
+            );
         }
         lost
     }
@@ -342,6 +361,10 @@ pub fn build(
     let target = format!("kafka {} topic {}", s.brokers, s.topic);
     let close_timeout = s.close_timeout;
     let hups = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let keep = match (&s.failed_msg_file, s.resubmit && s.keep_failed) {
+        (Some(path), true) => Some((path.clone(), s.topic.clone(), s.key.clone())),
+        _ => None,
+    };
     let producer = super::kafka_producer::KafkaTransport::new(
         s,
         stopping.clone(),
@@ -360,6 +383,7 @@ pub fn build(
         closed,
         close_timeout,
         hups,
+        keep,
     })
 }
 

@@ -94,6 +94,35 @@ pub fn failed_line(out: &mut Vec<u8>, topic: &[u8], key: Option<&[u8]>, msg: &[u
     }
 }
 
+/// Appends encoded records (src/output/kafka.rs `encode`) to `failedMsgFile` as
+/// `failed_line`s, in one write (O_APPEND, mode 0660, as omkafka's `persistFailedMsgs`); a
+/// record without a rendered topic / key gets `topic` / `key` (the action's static ones).
+/// An error is reported on stderr naming the file.
+pub fn append_failed(path: &str, records: &[Vec<u8>], topic: &[u8], key: Option<&[u8]>) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if records.is_empty() {
+        return;
+    }
+    let mut out = Vec::with_capacity(records.iter().map(|r| r.len() + 32).sum());
+    for m in records {
+        if let Some(r) = super::kafka::decode(m) {
+            failed_line(&mut out, r.topic.unwrap_or(topic), r.key.or(key), r.payload);
+        }
+    }
+    let r = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o660)
+        .open(path)
+        .and_then(|mut f| f.write_all(&out));
+    if let Err(e) = r {
+        crate::engine::report_error(format!(
+            "omkafka: cannot write failed messages file {path}: {e}; {} failed messages lost",
+            records.len()
+        ));
+    }
+}
+
 /// One failed message read back: (topic, key, message with its LF).
 pub type Failed = (Vec<u8>, Option<Vec<u8>>, Vec<u8>);
 
@@ -150,6 +179,30 @@ mod tests {
             b"one\ntwo\n"
         );
         assert_eq!(std::fs::read(&p).unwrap(), b"three\n");
+    }
+
+    #[test]
+    fn failed_records_are_appended_with_the_static_topic_and_key() {
+        use crate::output::kafka::{encode, Record};
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("failed.txt");
+        let path = p.display().to_string();
+        let rec = |topic: Option<&'static [u8]>, key: Option<&'static [u8]>, m: &'static [u8]| {
+            encode(&Record {
+                topic,
+                key,
+                ts: 0,
+                payload: m,
+            })
+        };
+        append_failed(&path, &[rec(None, None, b"one\n")], b"t", Some(b"sk"));
+        append_failed(
+            &path,
+            &[rec(Some(b"dyn"), Some(b"k"), b"two\n")],
+            b"t",
+            None,
+        );
+        assert_eq!(std::fs::read(&p).unwrap(), b"t\tsk\tone\ndyn\tk\ttwo\n");
     }
 
     #[test]

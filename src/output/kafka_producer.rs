@@ -3,12 +3,17 @@
 //! delivery report of every message, so a batch counts as sent only once Kafka acknowledged
 //! it. librdkafka retries transient errors (broker down, request errors) by itself until
 //! `message.timeout.ms`; what it finally reports as failed is, as in omkafka.c's
-//! `deliveryCallback`: with `resubmitOnFailure` kept and produced again when the action
-//! resumes (the batch reports an error, so the queue's retry/suspend state machine runs; a
-//! message over the size limit is never resubmitted), otherwise written to `errorFile`. At
-//! shutdown the worker waits `closeTimeout` for outstanding acknowledgements; with
-//! `keepFailedMessages` what was still not delivered goes to `failedMsgFile` and is produced
-//! again at the next start.
+//! `deliveryCallback`: with `resubmitOnFailure` kept and produced again before the next batch
+//! (omkafka's `checkFailedMessages`; a message over the size limit is never resubmitted), or
+//! after a second without one, otherwise written to `errorFile`. New messages keep being
+//! produced beside the failed ones, as omkafka.c does, until librdkafka reports a broker-level
+//! error (transport, all brokers down, authentication, SSL, timeout: omkafka's `errorCallback`
+//! suspends the action): then a batch that left messages to resubmit fails, so the queue's
+//! retry/suspend state machine runs and the next messages wait in the action queue until the
+//! brokers answer a metadata request (omkafka's `tryResume`). At shutdown the worker waits
+//! `closeTimeout` for outstanding acknowledgements; with `keepFailedMessages` what was still
+//! not delivered goes to `failedMsgFile` and is produced again at the next start (and so do
+//! the messages still in the action queue: src/output/kafka.rs).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -23,7 +28,7 @@ use rdkafka::ClientContext;
 
 use super::actq::Transport;
 use super::kafka::{decode, encode, KafkaSettings, Record};
-use super::kafka_files::{error_line, failed_line, parse_failed, SideFile};
+use super::kafka_files::{error_line, parse_failed, SideFile};
 
 /// omkafka's impstats counters (origin `omkafka`), in statsobj order.
 pub const COUNTERS: &[&str] = &[
@@ -51,6 +56,23 @@ const ACKED: usize = 3;
 
 /// Delivery opaques from here on are messages of `failedMsgFile` produced at start.
 const STARTUP: usize = 1 << 40;
+
+/// At most this many failed messages wait for resubmission while new ones are taken
+/// (librdkafka's default `queue.buffering.max.messages`); beyond that the batch fails and the
+/// action queue holds the rest (its size, discard and disk settings apply).
+const RETRY_MAX: usize = 100_000;
+
+/// The client errors after which omkafka.c's `errorCallback` suspends the action.
+fn suspends(c: RDKafkaErrorCode) -> bool {
+    matches!(
+        c,
+        RDKafkaErrorCode::MessageTimedOut
+            | RDKafkaErrorCode::BrokerTransportFailure
+            | RDKafkaErrorCode::AllBrokersDown
+            | RDKafkaErrorCode::Authentication
+            | RDKafkaErrorCode::SSL
+    )
+}
 
 /// The index of the `failures_*` counter for a failed message (omkafka.c
 /// `updateKafkaFailureCounts`).
@@ -110,6 +132,9 @@ struct Ctx {
     reports: Mutex<Vec<(usize, Option<RDKafkaErrorCode>)>>,
     counters: Arc<[AtomicU64]>,
     stats_file: Option<Mutex<SideFile>>,
+    /// A broker-level error was reported (omkafka's `bIsSuspended`); cleared when a batch is
+    /// delivered completely or the brokers answer a metadata request.
+    suspend: AtomicBool,
 }
 
 impl ClientContext for Ctx {
@@ -123,8 +148,12 @@ impl ClientContext for Ctx {
     }
 
     fn error(&self, error: KafkaError, _reason: &str) {
-        let kind = error.rdkafka_error_code().map_or(14, error_kind);
+        let code = error.rdkafka_error_code();
+        let kind = code.map_or(14, error_kind);
         self.counters[kind].fetch_add(1, Ordering::Relaxed);
+        if code.is_some_and(suspends) {
+            self.suspend.store(true, Ordering::Relaxed);
+        }
     }
 
     fn log(&self, _level: rdkafka::config::RDKafkaLogLevel, _fac: &str, _log_message: &str) {}
@@ -194,6 +223,7 @@ impl KafkaTransport {
                 .stats_file
                 .clone()
                 .map(|p| Mutex::new(SideFile::new(p, hups.clone()))),
+            suspend: AtomicBool::new(false),
         };
         let producer: BaseProducer<Ctx> = cc
             .create_with_context(ctx)
@@ -303,10 +333,11 @@ impl KafkaTransport {
         let Some(r) = decode(m) else { return };
         let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
         if self.s.resubmit && code != RDKafkaErrorCode::MessageSizeTooLarge {
-            // resubmitted without a timestamp, as omkafka's checkFailedMessages
+            // resubmitted without a timestamp, as omkafka's checkFailedMessages, with the key
+            // it was produced with (also the static one)
             let e = encode(&Record {
                 topic: Some(topic),
-                key: r.key,
+                key: r.key.or(self.s.key.as_deref().map(str::as_bytes)),
                 ts: 0,
                 payload: r.payload,
             });
@@ -458,23 +489,53 @@ impl KafkaTransport {
     }
 }
 
-impl Transport for KafkaTransport {
-    fn send(&mut self, msgs: &[Vec<u8>]) -> Result<(), (usize, String)> {
-        let before = self.retry.len();
-        if before > 0 {
-            // produce what failed earlier again first (also what failedMsgFile held)
-            let again = std::mem::take(&mut self.retry);
-            self.produce(&again);
-        }
-        let first = self.produce(msgs);
+impl KafkaTransport {
+    /// After producing messages: Ok when nothing waits for resubmission (a broker-level error
+    /// reported meanwhile is then forgotten: the brokers took everything), or when no
+    /// broker-level error was reported and the list is not too long (new messages keep being
+    /// produced beside the failed ones, as omkafka.c); otherwise the action must retry.
+    fn verdict(&mut self, first: Option<String>) -> Result<(), String> {
+        let suspend = &self.producer.context().suspend;
         if self.retry.is_empty() {
+            suspend.store(false, Ordering::Relaxed);
             return Ok(());
         }
-        // resubmitOnFailure: the queue retries (try_resume produces self.retry again)
-        Err((
-            msgs.len(),
-            first.unwrap_or_else(|| "messages wait to be resubmitted".into()),
-        ))
+        if !suspend.load(Ordering::Relaxed) && self.retry.len() <= RETRY_MAX {
+            return Ok(());
+        }
+        Err(first.unwrap_or_else(|| "messages wait to be resubmitted".into()))
+    }
+
+    /// Produces what waits for resubmission (and first, `failedMsgFile`'s delivery reports).
+    fn resubmit(&mut self) -> Result<(), String> {
+        self.producer.poll(Duration::ZERO);
+        let (mut pending, mut first) = (0, None);
+        self.drain_reports(&[], &mut pending, &mut first);
+        if self.retry.is_empty() {
+            // nothing produced: a broker error stays noted for the next batch
+            return Ok(());
+        }
+        let again = std::mem::take(&mut self.retry);
+        let first = self.produce(&again);
+        self.verdict(first)
+    }
+}
+
+impl Transport for KafkaTransport {
+    fn send(&mut self, msgs: &[Vec<u8>]) -> Result<(), (usize, String)> {
+        let first = if self.retry.is_empty() {
+            self.produce(msgs)
+        } else {
+            // omkafka's checkFailedMessages: what failed earlier (also what failedMsgFile
+            // held) is produced again first, the new messages beside it; one wait for all
+            let mut all = std::mem::take(&mut self.retry);
+            all.extend(msgs.iter().cloned());
+            self.produce(&all)
+        };
+        // every message of the batch is delivered, refused (errorFile) or kept for
+        // resubmission: the batch counts as sent either way; Err asks the queue to retry
+        // before it hands over more
+        self.verdict(first).map_err(|e| (msgs.len(), e))
     }
 
     fn try_resume(&mut self) -> Result<(), String> {
@@ -483,15 +544,17 @@ impl Transport for KafkaTransport {
             .client()
             .fetch_metadata(None, Duration::from_secs(1))
             .map_err(|e| format!("brokers down: {e}"))?;
-        if !self.retry.is_empty() {
-            let again = std::mem::take(&mut self.retry);
-            if let Some(e) = self.produce(&again) {
-                if !self.retry.is_empty() {
-                    return Err(e);
-                }
-            }
-        }
-        Ok(())
+        self.producer
+            .context()
+            .suspend
+            .store(false, Ordering::Relaxed);
+        self.resubmit()
+    }
+
+    fn idle(&mut self) -> Result<(), String> {
+        // omkafka resubmits only when the next message comes; here also after a second
+        // without one
+        self.resubmit()
     }
 
     fn close(&mut self) {
@@ -499,23 +562,23 @@ impl Transport for KafkaTransport {
         if !self.stopping.load(Ordering::SeqCst) {
             return;
         }
-        let _ = self.producer.flush(self.s.close_timeout);
+        // what librdkafka still holds (failedMsgFile's messages produced at start) gets
+        // closeTimeout, then comes back as failed
+        if self.producer.flush(self.s.close_timeout).is_err() {
+            self.producer
+                .purge(PurgeConfig::default().queue().inflight());
+            self.producer.poll(Duration::from_millis(100));
+        }
         let (mut pending, mut first) = (0, None);
         self.drain_reports(&[], &mut pending, &mut first);
         if self.s.resubmit && self.s.keep_failed && !self.retry.is_empty() {
             if let Some(path) = &self.s.failed_msg_file {
-                let mut out = Vec::new();
-                for m in &self.retry {
-                    if let Some(r) = decode(m) {
-                        let topic = r.topic.unwrap_or(self.s.topic.as_bytes());
-                        failed_line(&mut out, topic, r.key, r.payload);
-                    }
-                }
-                if let Err(e) = std::fs::write(path, &out) {
-                    crate::engine::report_error(format!(
-                        "omkafka: cannot write failed messages file {path}: {e}"
-                    ));
-                }
+                super::kafka_files::append_failed(
+                    path,
+                    &self.retry,
+                    self.s.topic.as_bytes(),
+                    self.s.key.as_deref().map(str::as_bytes),
+                );
                 self.retry.clear();
             }
         }

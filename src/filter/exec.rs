@@ -248,15 +248,19 @@ impl Test {
     }
 }
 
+/// Whether the message's facility and severity are in a selector mask.
+#[inline]
+fn mask_hit(mask: &crate::filter::selector::Mask, m: MsgRef<'_>) -> bool {
+    let fac = (m.m.facility as usize).min(mask.len() - 1);
+    mask[fac] & (1 << m.m.severity) != 0
+}
+
 /// The leaves rules use most (selector masks, a property against a string) tested in
 /// place, without a call; anything else through [`test`].
 #[inline(always)]
 fn test_inline(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
     match t {
-        Test::Mask(mask) => {
-            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
-            mask[fac] & (1 << cx.m.m.severity) != 0
-        }
+        Test::Mask(mask) => mask_hit(mask, cx.m),
         Test::PropStr(id, t) => t.test_prop(cx, &st.vars, *id),
         _ => test(rs, t, cx, st),
     }
@@ -265,10 +269,7 @@ fn test_inline(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) ->
 fn test(rs: &Rulesets, t: &Test, cx: &mut Ctx<'_, '_>, st: &mut State) -> bool {
     match t {
         Test::Const(b) => *b,
-        Test::Mask(mask) => {
-            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
-            mask[fac] & (1 << cx.m.m.severity) != 0
-        }
+        Test::Mask(mask) => mask_hit(mask, cx.m),
         Test::PropStr(id, t) => t.test_prop(cx, &st.vars, *id),
         Test::PropRe(id, re) => re.is_match(cx.prop(&st.vars, *id)),
         Test::And(a, b) => test_inline(rs, a, cx, st) && test_inline(rs, b, cx, st),
@@ -652,8 +653,7 @@ fn exec(
     for s in body {
         let flow = match s {
             Exec::Pri { mask, body } => {
-                let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
-                if mask[fac] & (1 << cx.m.m.severity) != 0 {
+                if mask_hit(mask, cx.m) {
                     exec(rs, body, cx, st, act, depth)
                 } else {
                     Flow::Go
@@ -1261,10 +1261,7 @@ fn str_op(op: BinOp, l: &[u8], r: &[u8]) -> bool {
 
 fn eval(rs: &Rulesets, c: &Cond, cx: &mut Ctx<'_, '_>, st: &mut State) -> Val {
     match c {
-        Cond::Mask(mask) => {
-            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
-            Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
-        }
+        Cond::Mask(mask) => Val::Num(mask_hit(mask, cx.m) as i64),
         Cond::PropStr(id, t) => Val::Num(t.test_prop(cx, &st.vars, *id) as i64),
         Cond::Num(n) => Val::Num(*n),
         Cond::Str(s) => st.str_val(s),
@@ -1498,10 +1495,7 @@ fn eval_func(rs: &Rulesets, f: &Func, args: &[Cond], cx: &mut Ctx<'_, '_>, st: &
                 .unwrap_or(0);
             Val::Num((r % max as u64) as i64)
         }
-        Func::Prifilt(mask) => {
-            let fac = (cx.m.m.facility as usize).min(mask.len() - 1);
-            Val::Num((mask[fac] & (1 << cx.m.m.severity) != 0) as i64)
-        }
+        Func::Prifilt(mask) => Val::Num(mask_hit(mask, cx.m) as i64),
         Func::ExecTemplate(t) => {
             let mut out = Vec::new();
             t.render(cx.m.with_vars(&st.vars), cx.env, &mut out);

@@ -105,6 +105,49 @@ impl RenderEnv {
     }
 }
 
+/// Whether the output depends only on the message: no variables (`set` may change
+/// them between actions), no JSON of them, no values taken per call (`uuid`,
+/// `$uptime`, `$now-unixtimestamp`).
+fn body_fixed_per_message(body: &Body) -> bool {
+    match body {
+        Body::Strgen(_) => true,
+        Body::Subtree => false,
+        Body::Parts { parts, .. } => parts.iter().all(|p| match p {
+            Part::Const(_) => true,
+            Part::Prop(pp) => {
+                use PropId::*;
+                matches!(
+                    pp.id,
+                    Msg | RawMsg
+                        | RawMsgAfterPri
+                        | Hostname
+                        | FromHost
+                        | FromHostIp
+                        | FromHostPort
+                        | SyslogTag
+                        | ProgramName
+                        | Pri
+                        | PriText
+                        | Iut
+                        | SyslogFacility
+                        | SyslogFacilityText
+                        | SyslogSeverity
+                        | SyslogSeverityText
+                        | TimeGenerated
+                        | TimeReported
+                        | ProtocolVersion
+                        | StructuredData
+                        | AppName
+                        | ProcId
+                        | MsgId
+                        | InputName
+                        | SysMyHostname
+                )
+            }
+        }),
+    }
+}
+
 /// One compiled property reference.
 #[derive(Debug, Clone)]
 struct PropPart {
@@ -167,6 +210,8 @@ enum Body {
 pub struct Template {
     name: String,
     body: Body,
+    /// The output depends only on the message ([`Template::fixed_per_message`]).
+    fixed: bool,
 }
 
 /// All templates by name: rsyslog's built-ins and the config's.
@@ -205,10 +250,7 @@ impl Templates {
         let mut t = Templates::default();
         for (name, def) in builtin::BUILTINS {
             let tpl = match def {
-                builtin::Def::Strgen(s) => Template {
-                    name: name.to_string(),
-                    body: Body::Strgen(*s),
-                },
+                builtin::Def::Strgen(s) => Template::new(name, Body::Strgen(*s)),
                 builtin::Def::Legacy(text, escape) => {
                     let mut tpl =
                         Template::compile_string(name, text.as_bytes(), true, &mut Vec::new())
@@ -365,6 +407,14 @@ impl FormatFlags {
 }
 
 impl Template {
+    fn new(name: &str, body: Body) -> Template {
+        Template {
+            name: name.to_string(),
+            fixed: body_fixed_per_message(&body),
+            body,
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -394,13 +444,13 @@ impl Template {
                 break;
             }
         }
-        Ok(Template {
-            name: name.to_string(),
-            body: Body::Parts {
+        Ok(Template::new(
+            name,
+            Body::Parts {
                 parts,
                 escape: Escape::None,
             },
-        })
+        ))
     }
 
     /// Compiles a template of the loaded config.
@@ -419,10 +469,10 @@ impl Template {
                 let plugin = t.params.str("plugin").unwrap_or("");
                 let plugin = plugin.split(char::is_whitespace).next().unwrap_or("");
                 match Strgen::by_name(plugin) {
-                    Some(s) => Template {
-                        name: name.to_string(),
-                        body: Body::Strgen(s),
-                    },
+                    Some(s) => Template::new(
+                        name,
+                        Body::Strgen(s),
+                    ),
                     None => {
                         return Err(format!(
                             "template '{name}': strgen module '{plugin}' not found (oxsyslog has RSYSLOG_FileFormat, RSYSLOG_TraditionalFileFormat, RSYSLOG_ForwardFormat and RSYSLOG_TraditionalForwardFormat)"
@@ -430,10 +480,7 @@ impl Template {
                     }
                 }
             }
-            "subtree" => Template {
-                name: name.to_string(),
-                body: Body::Subtree,
-            },
+            "subtree" => Template::new(name, Body::Subtree),
             "list" => {
                 if t.parts.is_empty() {
                     return Err(format!(
@@ -448,13 +495,13 @@ impl Template {
                         list_constant(name, &p.params)?
                     });
                 }
-                Template {
-                    name: name.to_string(),
-                    body: Body::Parts {
+                Template::new(
+                    name,
+                    Body::Parts {
                         parts,
                         escape: Escape::None,
                     },
-                }
+                )
             }
             other => {
                 return Err(format!(
@@ -478,7 +525,6 @@ impl Template {
         Ok(tpl)
     }
 
-    /// Renders the template for one message, appending to `out`.
     /// [`Template::render`] through the environment's [`render_cache::RenderCache`]: a
     /// template that depends only on the message is rendered once per message and copied
     /// for the other actions that write it.
@@ -498,49 +544,12 @@ impl Template {
         }
     }
 
-    /// Whether the output depends only on the message: no variables (`set` may change
-    /// them between actions), no JSON of them, no values taken per call (`uuid`,
-    /// `$uptime`, `$now-unixtimestamp`).
+    /// Whether the output depends only on the message (decided when compiled).
     fn fixed_per_message(&self) -> bool {
-        match &self.body {
-            Body::Strgen(_) => true,
-            Body::Subtree => false,
-            Body::Parts { parts, .. } => parts.iter().all(|p| match p {
-                Part::Const(_) => true,
-                Part::Prop(pp) => {
-                    use PropId::*;
-                    matches!(
-                        pp.id,
-                        Msg | RawMsg
-                            | RawMsgAfterPri
-                            | Hostname
-                            | FromHost
-                            | FromHostIp
-                            | FromHostPort
-                            | SyslogTag
-                            | ProgramName
-                            | Pri
-                            | PriText
-                            | Iut
-                            | SyslogFacility
-                            | SyslogFacilityText
-                            | SyslogSeverity
-                            | SyslogSeverityText
-                            | TimeGenerated
-                            | TimeReported
-                            | ProtocolVersion
-                            | StructuredData
-                            | AppName
-                            | ProcId
-                            | MsgId
-                            | InputName
-                            | SysMyHostname
-                    )
-                }
-            }),
-        }
+        self.fixed
     }
 
+    /// Renders the template for one message, appending to `out`.
     pub fn render(&self, m: MsgRef<'_>, env: &RenderEnv, out: &mut Vec<u8>) {
         match &self.body {
             Body::Strgen(s) => builtin::strgen(*s, m, out),
